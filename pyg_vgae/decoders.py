@@ -1,0 +1,63 @@
+r"""Edge decoders: embeddings of two nodes in, the logit of an edge out.
+
+Each decoder has ``forward(z, edge_index, sigmoid=True)`` for chosen pairs and
+``forward_all(z, sigmoid=True)`` for the dense :math:`N \times N` matrix, as
+PyG's :class:`~torch_geometric.nn.models.InnerProductDecoder` does.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import MLP
+from torch_geometric.nn.models import InnerProductDecoder
+
+__all__ = ["InnerProductDecoder", "MLPDecoder"]
+
+
+class MLPDecoder(torch.nn.Module):
+    r"""An MLP over the Hadamard product of the two embeddings.
+
+    .. math::
+        p(A_{ij} = 1 \mid z_i, z_j) = \sigma\big(\mathrm{MLP}(z_i \odot z_j)\big)
+
+    Symmetric in :math:`i, j` like the inner product (which is the special
+    case of a linear MLP with all-ones weights), but it can weigh and mix
+    latent dimensions.
+
+    Args:
+        in_channels: Width of the embeddings.
+        hidden_channels: Width of the hidden layers.
+        num_layers: Number of linear layers (at least 1).
+        dropout: Dropout between layers.
+        chunk_size: Rows decoded at a time by :meth:`forward_all`, which
+            bounds its memory to ``chunk_size * N * hidden_channels``.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int = 64,
+                 num_layers: int = 2, dropout: float = 0.0,
+                 chunk_size: int = 256):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got "
+                             f"{num_layers}")
+        channels = [in_channels] + [hidden_channels] * (num_layers - 1) + [1]
+        self.mlp = MLP(channels, dropout=dropout, norm=None, act="relu")
+        self.chunk_size = chunk_size
+
+    def reset_parameters(self) -> None:
+        self.mlp.reset_parameters()
+
+    def forward(self, z: Tensor, edge_index: Tensor,
+                sigmoid: bool = True) -> Tensor:
+        """Decode the pairs in ``edge_index``."""
+        value = self.mlp(z[edge_index[0]] * z[edge_index[1]]).squeeze(-1)
+        return torch.sigmoid(value) if sigmoid else value
+
+    def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:
+        """Decode every pair into a dense ``N x N`` matrix."""
+        rows = [
+            self.mlp(block.unsqueeze(1) * z.unsqueeze(0)).squeeze(-1)
+            for block in z.split(self.chunk_size)
+        ]
+        adj = torch.cat(rows, dim=0)
+        return torch.sigmoid(adj) if sigmoid else adj

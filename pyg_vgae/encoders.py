@@ -1,0 +1,210 @@
+r"""Encoders: node features and a graph in, node embeddings out.
+
+All encoders are built on PyG's :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN`
+family (:class:`~torch_geometric.nn.models.GCN`,
+:class:`~torch_geometric.nn.models.GraphSAGE`,
+:class:`~torch_geometric.nn.models.GAT`,
+:class:`~torch_geometric.nn.models.GIN`) and take
+``forward(x, edge_index, edge_weight=None)``, where ``edge_index`` may also be
+a sparse adjacency (``torch.sparse`` or ``torch_sparse.SparseTensor``).
+Variational encoders return ``(mu, logstd)``.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import MessagePassing
+from torch_geometric.nn.inits import glorot
+from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
+from torch_geometric.nn.models.basic_gnn import BasicGNN
+from torch_geometric.typing import Adj
+
+from .checks import check_adjacency, check_features
+
+#: Conv names accepted by :class:`GNNEncoder`.
+CONVS: dict[str, type[BasicGNN]] = {
+    "gcn": GCN,
+    "sage": GraphSAGE,
+    "gat": GAT,
+    "gin": GIN,
+}
+
+
+def _gnn_class(conv: str | type) -> type[BasicGNN]:
+    """Resolve a conv name, a ``BasicGNN`` class or a ``MessagePassing``
+    class to a ``BasicGNN`` class."""
+    if isinstance(conv, str):
+        try:
+            return CONVS[conv.lower()]
+        except KeyError:
+            raise ValueError(f"unknown conv '{conv}'; choose one of "
+                             f"{sorted(CONVS)} or pass a MessagePassing "
+                             f"class") from None
+    if isinstance(conv, type) and issubclass(conv, BasicGNN):
+        return conv
+    if isinstance(conv, type) and issubclass(conv, MessagePassing):
+        params = inspect.signature(conv.forward).parameters
+
+        def init_conv(self, in_channels, out_channels, **kwargs):
+            return conv(in_channels, out_channels, **kwargs)
+
+        return type(f"{conv.__name__}Stack", (BasicGNN, ), {
+            "supports_edge_weight": "edge_weight" in params,
+            "supports_edge_attr": "edge_attr" in params,
+            "init_conv": init_conv,
+        })
+    raise TypeError(f"conv must be a name, a BasicGNN class or a "
+                    f"MessagePassing class, got {conv!r}")
+
+
+class GNNEncoder(torch.nn.Module):
+    r"""A graph encoder over any PyG conv layer, plain or variational.
+
+    A stack of ``num_layers`` conv layers,
+    :math:`H^{(l+1)} = \mathrm{drop}(\mathrm{act}(\mathrm{norm}(
+    \mathrm{conv}(H^{(l)}, A))))`, the last without activation. With
+    ``variational=True`` the last layer has :math:`2d` outputs split into
+    :math:`\mu` and :math:`\log\sigma`; for GCN this is exactly the two
+    heads :math:`\mathrm{GCN}_\mu`, :math:`\mathrm{GCN}_\sigma` of the VGAE
+    paper (`Kipf and Welling, 2016 <https://arxiv.org/abs/1611.07308>`_),
+    computed with one propagation instead of two.
+
+    Args:
+        in_channels: Width of the node features (``-1`` for lazy).
+        hidden_channels: Width of the hidden layers.
+        out_channels: Width :math:`d` of the embeddings.
+        conv: ``"gcn"``, ``"sage"``, ``"gat"``, ``"gin"``, a ``BasicGNN``
+            class, or any ``MessagePassing`` class taking
+            ``(in_channels, out_channels, **kwargs)``.
+        num_layers: Number of conv layers (1 gives a linear encoder).
+        dropout: Dropout between layers, in ``[0, 1)``.
+        act: Activation between layers (any name PyG's resolver knows).
+        norm: Normalisation between layers (``"batch_norm"``,
+            ``"layer_norm"``, ...), or ``None``.
+        variational: Return ``(mu, logstd)`` instead of embeddings.
+        check_input: Check shapes, dtypes and index ranges on each call.
+        **conv_kwargs: Passed on to each conv layer (e.g. ``cached=True``,
+            ``bias=False``, ``heads=4``).
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int,
+                 out_channels: int, conv: str | type = "gcn",
+                 num_layers: int = 2, dropout: float = 0.0,
+                 act: str | None = "relu", norm: str | None = None,
+                 variational: bool = False, check_input: bool = True,
+                 **conv_kwargs: Any):
+        super().__init__()
+        for name, value in (("hidden_channels", hidden_channels),
+                            ("out_channels", out_channels),
+                            ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got "
+                                 f"{value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        gnn_class = _gnn_class(conv)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.variational = variational
+        self.check_input = check_input
+        width = 2 * out_channels if variational else out_channels
+        self.gnn = gnn_class(in_channels, hidden_channels, num_layers,
+                             out_channels=width, dropout=dropout, act=act,
+                             norm=norm, **conv_kwargs)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer; each variational head gets a Glorot
+        initialisation of its own, as two separate layers would."""
+        self.gnn.reset_parameters()
+        lin = getattr(self.gnn.convs[-1], "lin", None)
+        weight = getattr(lin, "weight", None)
+        if self.variational and isinstance(weight, torch.nn.Parameter) \
+                and weight.dim() == 2 and weight.size(0) == \
+                2 * self.out_channels:
+            with torch.no_grad():
+                for head in weight.chunk(2, dim=0):
+                    glorot(head)
+
+    def forward(self, x: Tensor, edge_index: Adj,
+                edge_weight: Tensor | None = None
+                ) -> Tensor | tuple[Tensor, Tensor]:
+        """Embed the nodes; ``(mu, logstd)`` when variational."""
+        if self.check_input:
+            check_features(x, self.in_channels)
+            check_adjacency(edge_index, x.size(0), edge_weight)
+        if edge_weight is not None and not self.gnn.supports_edge_weight:
+            raise ValueError(f"{type(self.gnn.convs[0]).__name__} does not "
+                             f"use edge weights; drop edge_weight or use "
+                             f"conv='gcn'")
+        out = self.gnn(x, edge_index, edge_weight=edge_weight)
+        if self.variational:
+            mu, logstd = out.chunk(2, dim=-1)
+            return mu, logstd
+        return out
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.in_channels}, "
+                f"{self.out_channels}, gnn={self.gnn}, "
+                f"variational={self.variational})")
+
+
+class GCNEncoder(GNNEncoder):
+    r"""The two-layer GCN encoder of the GAE paper
+    (`Kipf and Welling, 2016 <https://arxiv.org/abs/1611.07308>`_).
+
+    .. math::
+        Z = \hat{A}\, \mathrm{ReLU}(\hat{A} X W_0)\, W_1, \qquad
+        \hat{A} = D^{-1/2}(A + I)D^{-1/2}
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int,
+                 out_channels: int, **options: Any):
+        super().__init__(in_channels, hidden_channels, out_channels,
+                         conv="gcn", num_layers=2, variational=False,
+                         **options)
+
+
+class VariationalGCNEncoder(GNNEncoder):
+    r"""The variational GCN encoder of the VGAE paper
+    (`Kipf and Welling, 2016 <https://arxiv.org/abs/1611.07308>`_): a shared
+    first layer, then the heads
+
+    .. math::
+        \mu = \hat{A}\, \mathrm{ReLU}(\hat{A} X W_0)\, W_\mu, \qquad
+        \log\sigma = \hat{A}\, \mathrm{ReLU}(\hat{A} X W_0)\, W_\sigma
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int,
+                 out_channels: int, **options: Any):
+        super().__init__(in_channels, hidden_channels, out_channels,
+                         conv="gcn", num_layers=2, variational=True,
+                         **options)
+
+
+class LinearEncoder(GNNEncoder):
+    r"""The one-hop linear encoder of `Salha et al., 2020
+    <https://arxiv.org/abs/2007.01594>`_, :math:`Z = \hat{A} X W`.
+
+    It has no hidden layer, so it takes ``(in_channels, out_channels)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, **options: Any):
+        super().__init__(in_channels, out_channels, out_channels,
+                         conv="gcn", num_layers=1, variational=False,
+                         **options)
+
+
+class VariationalLinearEncoder(GNNEncoder):
+    r"""The variational one-hop linear encoder of `Salha et al., 2020
+    <https://arxiv.org/abs/2007.01594>`_:
+    :math:`\mu = \hat{A} X W_\mu`, :math:`\log\sigma = \hat{A} X W_\sigma`.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, **options: Any):
+        super().__init__(in_channels, out_channels, out_channels,
+                         conv="gcn", num_layers=1, variational=True,
+                         **options)

@@ -1,0 +1,147 @@
+r"""Loss functions of graph auto-encoders, as pure functions of logits.
+
+Every function here takes *logits* (scores before the sigmoid) and uses
+:func:`torch.nn.functional.logsigmoid` or
+:func:`torch.nn.functional.binary_cross_entropy_with_logits`, so each term is
+exact and its gradient finite for logits of any size.  PyG's
+``-log(sigmoid(x) + 1e-15)`` caps a term at :math:`-\log 10^{-15} = 34.54` and
+its gradient vanishes there (PyG issue 1185).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+#: Default memory budget of anything that builds an :math:`N \times N` matrix.
+DEFAULT_MAX_DENSE_BYTES = 2 * 1024**3
+
+
+def sampled_recon_loss(pos_logits: Tensor, neg_logits: Tensor) -> Tensor:
+    r"""Sampled reconstruction loss of PyG's :class:`~torch_geometric.nn.GAE`.
+
+    .. math::
+        \mathcal{L} = -\frac{1}{|E^+|}\sum_{(i,j) \in E^+} \log\sigma(s_{ij})
+        - \frac{1}{|E^-|}\sum_{(i,j) \in E^-} \log(1 - \sigma(s_{ij}))
+
+    with :math:`\log(1 - \sigma(s)) = \log\sigma(-s)`.
+
+    Args:
+        pos_logits: Scores :math:`s_{ij}` of the positive (observed) edges.
+        neg_logits: Scores of the negative (sampled) pairs.
+    """
+    pos_loss = -F.logsigmoid(pos_logits).mean()
+    neg_loss = -F.logsigmoid(-neg_logits).mean()
+    return pos_loss + neg_loss
+
+
+def dense_recon_weights(num_nodes: int, num_edges: int) -> tuple[float, float]:
+    r"""The ``pos_weight`` and ``norm`` of the original VGAE code.
+
+    .. math::
+        w_+ = \frac{N^2 - E}{E}, \qquad
+        \mathrm{norm} = \frac{N^2}{2 (N^2 - E)}
+
+    where :math:`E` counts the non-zero entries of the target adjacency
+    (each undirected edge twice, self-loops once).
+    """
+    if num_edges <= 0:
+        raise ValueError("the target graph has no edges: the weighted "
+                         "reconstruction loss needs at least one")
+    total = num_nodes * num_nodes
+    if num_edges >= total:
+        raise ValueError("the target adjacency is full: there are no "
+                         "negative pairs to weight")
+    pos_weight = (total - num_edges) / num_edges
+    norm = total / (2.0 * (total - num_edges))
+    return pos_weight, norm
+
+
+def dense_recon_loss(logits: Tensor, target: Tensor,
+                     pos_weight: float | None = None,
+                     norm: float | None = None) -> Tensor:
+    r"""Full-adjacency weighted cross-entropy of the original VGAE code.
+
+    .. math::
+        \mathcal{L} = \mathrm{norm} \cdot \frac{1}{N^2} \sum_{i,j}
+        \Big[ -w_+ A_{ij} \log\sigma(s_{ij})
+        - (1 - A_{ij}) \log(1 - \sigma(s_{ij})) \Big]
+
+    Args:
+        logits: Dense :math:`N \times N` scores :math:`s = ZZ^\top`.
+        target: Dense :math:`N \times N` 0/1 target adjacency
+            (the original adds self-loops to it).
+        pos_weight, norm: Override the weights of
+            :func:`dense_recon_weights`, computed from ``target`` by default.
+    """
+    if logits.shape != target.shape or logits.dim() != 2:
+        raise ValueError(f"logits and target must be the same N x N shape, "
+                         f"got {tuple(logits.shape)} and "
+                         f"{tuple(target.shape)}")
+    if pos_weight is None or norm is None:
+        weights = dense_recon_weights(logits.size(0), int(target.sum()))
+        pos_weight = weights[0] if pos_weight is None else pos_weight
+        norm = weights[1] if norm is None else norm
+    pos_weight_t = torch.tensor(pos_weight, dtype=logits.dtype,
+                                device=logits.device)
+    loss = F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype),
+                                              pos_weight=pos_weight_t)
+    return norm * loss
+
+
+def check_dense_budget(num_nodes: int, max_bytes: int | None,
+                       element_size: int = 4, what: str = "this") -> None:
+    """Refuse to build an ``N x N`` matrix larger than ``max_bytes``.
+
+    Raises:
+        MemoryError: naming the size it would need and how to proceed.
+    """
+    if max_bytes is None:
+        return
+    needed = num_nodes * num_nodes * element_size
+    if needed > max_bytes:
+        raise MemoryError(
+            f"{what} needs a dense {num_nodes} x {num_nodes} matrix "
+            f"({needed / 1024**3:.2f} GiB), above the budget of "
+            f"{max_bytes / 1024**3:.2f} GiB; use the sampled reconstruction "
+            f"loss (recon='sampled') or raise max_dense_bytes")
+
+
+def kl_divergence(mu: Tensor, logstd: Tensor) -> Tensor:
+    r"""KL divergence of :math:`q = \mathcal{N}(\mu, \sigma^2)` from
+    :math:`\mathcal{N}(0, I)`, summed over latent dimensions and averaged
+    over nodes (the same quantity as PyG's ``VGAE.kl_loss``).
+
+    .. math::
+        \mathrm{KL} = \frac{1}{N} \sum_{i=1}^N -\frac{1}{2} \sum_{k=1}^d
+        \left(1 + 2 \log\sigma_{ik} - \mu_{ik}^2 - \sigma_{ik}^2\right)
+
+    The original VGAE code multiplies this by a further :math:`1/N`; that
+    factor is a weight (a :math:`\beta`-VAE coefficient), and it is the
+    trainer's ``kl_weight``, not part of the divergence.
+    """
+    if mu.shape != logstd.shape:
+        raise ValueError(f"mu and logstd must have the same shape, got "
+                         f"{tuple(mu.shape)} and {tuple(logstd.shape)}")
+    per_node = -0.5 * torch.sum(
+        1 + 2 * logstd - mu**2 - torch.exp(2 * logstd), dim=-1)
+    return per_node.mean()
+
+
+def generator_loss(fake_logits: Tensor) -> Tensor:
+    r"""Loss of the encoder in ARGA: make the discriminator call the
+    embeddings real, :math:`-\frac{1}{N}\sum_i \log\sigma(D(z_i))`."""
+    return -F.logsigmoid(fake_logits).mean()
+
+
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    r"""Loss of the ARGA discriminator: prior samples are real, embeddings
+    fake.
+
+    .. math::
+        -\frac{1}{N}\sum_i \log\sigma(D(z'_i))
+        -\frac{1}{N}\sum_i \log(1 - \sigma(D(z_i))),
+        \quad z' \sim \mathcal{N}(0, I)
+    """
+    return -F.logsigmoid(real_logits).mean() - F.logsigmoid(
+        -fake_logits).mean()

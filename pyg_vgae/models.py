@@ -1,0 +1,291 @@
+r"""Drop-in GAE, VGAE, ARGA and ARGVA.
+
+Each class subclasses its namesake in :mod:`torch_geometric.nn` and keeps
+every method and signature, so ``from pyg_vgae import GAE`` is the only change
+PyG code needs.  What differs: the losses are computed from logits (exact and
+finite at any scale), the original full-adjacency loss is available, negative
+sampling can exclude held-out edges, variational models can generate graphs,
+and ARGVA keeps no second copy of its encoder.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch_geometric.nn as pyg_nn
+from torch import Tensor
+from torch.nn import Module
+from torch_geometric.utils import (add_remaining_self_loops, negative_sampling,
+                                   to_dense_adj, to_undirected)
+
+from . import losses
+
+#: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
+#: finite in float32).
+MAX_LOGSTD = 10.0
+
+
+class GAE(pyg_nn.GAE):
+    r"""The Graph Auto-Encoder of `Kipf and Welling, 2016
+    <https://arxiv.org/abs/1611.07308>`_, a drop-in for
+    :class:`torch_geometric.nn.GAE`.
+
+    .. math::
+        Z = \mathrm{enc}(X, A), \qquad
+        p(A_{ij} = 1 \mid z_i, z_j) = \sigma(\mathrm{dec}(z_i, z_j))
+
+    Args:
+        encoder: The encoder module.
+        decoder: The decoder module; PyG's
+            :class:`~torch_geometric.nn.models.InnerProductDecoder` when
+            ``None``.
+        neg_ratio: Negatives sampled per positive edge by
+            :meth:`recon_loss` when none are given.
+        max_dense_bytes: Memory budget of anything that builds an
+            :math:`N \times N` matrix (:meth:`full_recon_loss`); ``None``
+            for no limit.
+    """
+
+    def __init__(self, encoder: Module, decoder: Module | None = None, *,
+                 neg_ratio: float = 1.0,
+                 max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES):
+        pyg_nn.GAE.__init__(self, encoder, decoder)
+        if neg_ratio <= 0:
+            raise ValueError(f"neg_ratio must be positive, got {neg_ratio}")
+        self.neg_ratio = neg_ratio
+        self.max_dense_bytes = max_dense_bytes
+
+    def sample_negatives(self, pos_edge_index: Tensor, num_nodes: int,
+                         exclude_edge_index: Tensor | None = None,
+                         num_neg_samples: int | None = None) -> Tensor:
+        """Sample node pairs that are neither in ``pos_edge_index`` nor in
+        ``exclude_edge_index`` (for instance a split's validation and test
+        edges), ``neg_ratio`` per positive edge by default."""
+        known = pos_edge_index if exclude_edge_index is None else torch.cat(
+            [pos_edge_index, exclude_edge_index.to(pos_edge_index.device)],
+            dim=1)
+        if num_neg_samples is None:
+            num_neg_samples = max(1, round(self.neg_ratio *
+                                           pos_edge_index.size(1)))
+        return negative_sampling(known, num_nodes,
+                                 num_neg_samples=num_neg_samples)
+
+    def recon_loss(self, z: Tensor, pos_edge_index: Tensor,
+                   neg_edge_index: Tensor | None = None, *,
+                   exclude_edge_index: Tensor | None = None) -> Tensor:
+        r"""Binary cross-entropy of positive edges and negative pairs,
+        :func:`pyg_vgae.losses.sampled_recon_loss`, from logits.
+
+        Args:
+            z: The latent space :math:`Z`.
+            pos_edge_index: The positive edges to train against.
+            neg_edge_index: The negative pairs; sampled when ``None``.
+            exclude_edge_index: Pairs the sampler must never return as
+                negatives (e.g. validation and test edges).
+        """
+        if neg_edge_index is None:
+            neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0),
+                                                   exclude_edge_index)
+        pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
+        neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
+        return losses.sampled_recon_loss(pos_logits, neg_logits)
+
+    def full_recon_loss(self, z: Tensor, edge_index: Tensor,
+                        add_self_loops: bool = True) -> Tensor:
+        r"""The original code's weighted cross-entropy over all :math:`N^2`
+        pairs, :func:`pyg_vgae.losses.dense_recon_loss`.
+
+        The target is the adjacency of ``edge_index``, with self-loops as in
+        the original (``adj + I``).  Raises :class:`MemoryError` when
+        :math:`N^2` exceeds ``max_dense_bytes``.
+        """
+        num_nodes = z.size(0)
+        losses.check_dense_budget(num_nodes, self.max_dense_bytes,
+                                  element_size=3 * z.element_size(),
+                                  what="the full reconstruction loss")
+        if add_self_loops:
+            edge_index, _ = add_remaining_self_loops(edge_index,
+                                                     num_nodes=num_nodes)
+        target = to_dense_adj(edge_index, max_num_nodes=num_nodes)[0]
+        target = target.clamp_(max=1.0).to(z.dtype)
+        logits = self.decoder.forward_all(z, sigmoid=False)
+        return losses.dense_recon_loss(logits, target)
+
+    @torch.no_grad()
+    def test(self, z: Tensor, pos_edge_index: Tensor,
+             neg_edge_index: Tensor) -> tuple[float, float]:
+        """AUC and AP of positive against negative pairs, as in PyG.
+
+        Ranks by logits, so that pairs whose probabilities both round to
+        1.0 in float32 are still told apart.
+        """
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        pos = self.decoder(z, pos_edge_index, sigmoid=False)
+        neg = self.decoder(z, neg_edge_index, sigmoid=False)
+        scores = torch.cat([pos, neg]).double().cpu().numpy()
+        labels = torch.cat([torch.ones_like(pos),
+                            torch.zeros_like(neg)]).cpu().numpy()
+        return (float(roc_auc_score(labels, scores)),
+                float(average_precision_score(labels, scores)))
+
+
+class _Variational:
+    """Encoding through :math:`\\mu`, :math:`\\log\\sigma`, the KL term and
+    generation, shared by :class:`VGAE` and :class:`ARGVA`."""
+
+    # Plain attributes; they also shadow the properties of PyG's ARGVA.
+    __mu__: Tensor | None = None
+    __logstd__: Tensor | None = None
+
+    def reparametrize(self, mu: Tensor, logstd: Tensor) -> Tensor:
+        r""":math:`z = \mu + \sigma \epsilon` while training, :math:`\mu` in
+        evaluation."""
+        if self.training:
+            return mu + torch.randn_like(logstd) * torch.exp(logstd)
+        return mu
+
+    def encode(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Run the encoder, keep ``mu`` and ``logstd``, return a sample."""
+        out = self.encoder(*args, **kwargs)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(
+                f"{type(self).__name__} needs an encoder that returns "
+                f"(mu, logstd), got {type(out).__name__}; use "
+                f"VariationalGCNEncoder or GNNEncoder(..., variational=True)")
+        mu, logstd = out
+        self.__mu__ = mu
+        self.__logstd__ = logstd.clamp(max=MAX_LOGSTD)
+        return self.reparametrize(self.__mu__, self.__logstd__)
+
+    def kl_loss(self, mu: Tensor | None = None,
+                logstd: Tensor | None = None) -> Tensor:
+        r"""KL divergence from the prior, averaged over nodes,
+        :func:`pyg_vgae.losses.kl_divergence`; of the last :meth:`encode`
+        unless ``mu`` and ``logstd`` are given."""
+        if mu is None and self.__mu__ is None:
+            raise RuntimeError("kl_loss() needs mu and logstd: call encode() "
+                               "first or pass them")
+        mu = self.__mu__ if mu is None else mu
+        logstd = self.__logstd__ if logstd is None else logstd.clamp(
+            max=MAX_LOGSTD)
+        return losses.kl_divergence(mu, logstd)
+
+    @torch.no_grad()
+    def generate(self, num_nodes: int, latent_channels: int | None = None,
+                 pair_budget: int = 1 << 22,
+                 generator: torch.Generator | None = None) -> Tensor:
+        r"""Sample a graph from the generative model.
+
+        Draws :math:`z_i \sim \mathcal{N}(0, I)` and each pair :math:`i < j`
+        as an edge with probability :math:`\sigma(\mathrm{dec}(z_i, z_j))`.
+        Pairs are decoded ``pair_budget`` at a time, so memory stays bounded
+        however large ``num_nodes`` is (time grows as :math:`N^2`).
+
+        Returns:
+            An undirected ``edge_index`` (both directions).
+        """
+        if num_nodes < 1:
+            raise ValueError(f"num_nodes must be positive, got {num_nodes}")
+        if latent_channels is None:
+            latent_channels = getattr(self.encoder, "out_channels", None)
+        if latent_channels is None:
+            raise ValueError("cannot tell the latent width from the encoder; "
+                             "pass latent_channels")
+        device = next(self.parameters(), torch.empty(0)).device
+        z = torch.randn(num_nodes, latent_channels, generator=generator,
+                        device=device)
+        rows_per_block = max(1, pair_budget // num_nodes)
+        found = []
+        for start in range(0, num_nodes, rows_per_block):
+            rows = torch.arange(start, min(start + rows_per_block, num_nodes),
+                                device=device)
+            row, col = torch.meshgrid(rows, torch.arange(num_nodes,
+                                                         device=device),
+                                      indexing="ij")
+            upper = col > row
+            pairs = torch.stack([row[upper], col[upper]])
+            prob = self.decoder(z, pairs, sigmoid=True)
+            keep = torch.rand(prob.shape, generator=generator,
+                              device=device) < prob
+            found.append(pairs[:, keep])
+        edge_index = torch.cat(found, dim=1)
+        return to_undirected(edge_index, num_nodes=num_nodes)
+
+
+class VGAE(_Variational, GAE, pyg_nn.VGAE):
+    r"""The Variational Graph Auto-Encoder of `Kipf and Welling, 2016
+    <https://arxiv.org/abs/1611.07308>`_, a drop-in for
+    :class:`torch_geometric.nn.VGAE`.
+
+    .. math::
+        q(z_i \mid X, A) = \mathcal{N}(\mu_i, \mathrm{diag}(\sigma_i^2)),
+        \qquad
+        \mathcal{L} = \mathbb{E}_q[\log p(A \mid Z)]
+        - \beta\, \mathrm{KL}(q(Z \mid X, A) \,\|\, \mathcal{N}(0, I))
+
+    The weight :math:`\beta` belongs to the training loop
+    (:class:`pyg_vgae.Trainer`'s ``kl_weight``; the original code used
+    :math:`1/N`). Takes the same options as :class:`GAE`.
+    """
+
+
+class ARGA(GAE, pyg_nn.ARGA):
+    r"""The Adversarially Regularized Graph Auto-Encoder of `Pan et al.,
+    2018 <https://arxiv.org/abs/1802.04407>`_, a drop-in for
+    :class:`torch_geometric.nn.ARGA`.
+
+    A discriminator :math:`D` learns to tell prior samples
+    :math:`z' \sim \mathcal{N}(0, I)` from embeddings; the encoder learns to
+    fool it, which regularises :math:`Z` towards the prior:
+
+    .. math::
+        \min_{\mathrm{enc}} \max_D\;
+        \mathbb{E}_{z'}[\log \sigma(D(z'))]
+        + \mathbb{E}_{z}[\log(1 - \sigma(D(z)))]
+
+    Args:
+        encoder: The encoder module.
+        discriminator: A module returning logits (not probabilities).
+        decoder: As in :class:`GAE`; further options as in :class:`GAE`.
+    """
+
+    def __init__(self, encoder: Module, discriminator: Module,
+                 decoder: Module | None = None, **options: Any):
+        GAE.__init__(self, encoder, decoder, **options)
+        self.discriminator = discriminator
+        pyg_nn.inits.reset(self.discriminator)
+
+    def reg_loss(self, z: Tensor) -> Tensor:
+        """The encoder's adversarial loss, :func:`pyg_vgae.losses.generator_loss`."""
+        return losses.generator_loss(self.discriminator(z))
+
+    def discriminator_loss(self, z: Tensor) -> Tensor:
+        """The discriminator's loss on prior samples against ``z`` (detached),
+        :func:`pyg_vgae.losses.discriminator_loss`."""
+        real = self.discriminator(torch.randn_like(z))
+        fake = self.discriminator(z.detach())
+        return losses.discriminator_loss(real, fake)
+
+
+class ARGVA(_Variational, ARGA, pyg_nn.ARGVA):
+    r"""The Adversarially Regularized Variational Graph Auto-Encoder of
+    `Pan et al., 2018 <https://arxiv.org/abs/1802.04407>`_, a drop-in for
+    :class:`torch_geometric.nn.ARGVA`: :class:`ARGA` with the variational
+    encoder and KL term of :class:`VGAE`.
+
+    Unlike PyG's, it holds no second reference to its encoder under
+    ``VGAE.``, so its ``state_dict`` has each weight once; a state dict saved
+    from PyG's ARGVA still loads (the duplicate keys are dropped).
+    """
+
+    def __init__(self, encoder: Module, discriminator: Module,
+                 decoder: Module | None = None, **options: Any):
+        ARGA.__init__(self, encoder, discriminator, decoder, **options)
+        self._register_load_state_dict_pre_hook(_drop_pyg_vgae_copy)
+
+
+def _drop_pyg_vgae_copy(state_dict: dict, prefix: str, *args: Any) -> None:
+    """Drop the ``VGAE.`` keys of a state dict saved from PyG's ARGVA."""
+    for key in [k for k in state_dict if k.startswith(prefix + "VGAE.")]:
+        del state_dict[key]

@@ -1,0 +1,169 @@
+import pytest
+import torch
+from torch_geometric.utils import to_undirected
+
+from pyg_vgae import (ARGA, ARGVA, GAE, VGAE, GCNEncoder, MLPDecoder,
+                      MLPDiscriminator, VariationalGCNEncoder, losses)
+
+
+def ring(num_nodes: int) -> torch.Tensor:
+    src = torch.arange(num_nodes)
+    return to_undirected(torch.stack([src, (src + 1) % num_nodes]))
+
+
+def test_negatives_avoid_positives_and_excluded_pairs():
+    torch.manual_seed(0)
+    model = GAE(lambda x: x)
+    pos = ring(12)
+    exclude = torch.tensor([[0, 3, 5], [6, 9, 11]])
+    exclude = to_undirected(exclude)
+    neg = model.sample_negatives(pos, 12, exclude_edge_index=exclude,
+                                 num_neg_samples=60)
+    known = {tuple(p) for p in torch.cat([pos, exclude], 1).t().tolist()}
+    assert neg.size(1) > 0
+    assert not known & {tuple(p) for p in neg.t().tolist()}
+
+
+def test_neg_ratio_sets_the_number_of_negatives():
+    model = GAE(lambda x: x, neg_ratio=2.0)
+    neg = model.sample_negatives(ring(200), 200)
+    assert neg.size(1) == pytest.approx(800, abs=40)
+
+
+def test_full_recon_loss_equals_dense_loss_on_adj_plus_identity():
+    z = torch.tensor([[1.0, 0.0], [0.5, 0.5], [-1.0, 0.2]])
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    model = GAE(lambda x: x)
+    target = torch.eye(3)
+    target[0, 1] = target[1, 0] = 1
+    expected = losses.dense_recon_loss(z @ z.t(), target)
+    assert model.full_recon_loss(z, edge_index).item() == pytest.approx(
+        expected.item())
+    # pos_weight = (9 - 5) / 5, norm = 9 / (2 * 4)
+    pw, norm = losses.dense_recon_weights(3, 5)
+    assert (pw, norm) == (pytest.approx(0.8), pytest.approx(9 / 8))
+
+
+def test_full_recon_loss_refuses_above_budget():
+    model = GAE(lambda x: x, max_dense_bytes=1000)
+    with pytest.raises(MemoryError, match="full reconstruction"):
+        model.full_recon_loss(torch.randn(100, 2), ring(100))
+
+
+def test_test_ranks_by_logits_not_rounded_probabilities():
+    # Both positive scores saturate sigmoid to 1.0 in float32; logits differ.
+    model = GAE(lambda x: x)
+    z = torch.tensor([[30.0], [1.0], [2.0], [0.9]])
+    pos, neg = torch.tensor([[0], [2]]), torch.tensor([[0], [3]])
+    auc, ap = model.test(z, pos, neg)
+    assert auc == 1.0 and ap == 1.0
+
+
+def test_vgae_rejects_plain_encoder_with_clear_message():
+    model = VGAE(GCNEncoder(4, 8, 2))
+    with pytest.raises(TypeError, match="mu, logstd"):
+        model.encode(torch.randn(5, 4), ring(5))
+
+
+def test_kl_loss_before_encode_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="encode"):
+        VGAE(VariationalGCNEncoder(4, 8, 2)).kl_loss()
+
+
+def test_vgae_samples_in_training_and_returns_mu_in_eval():
+    torch.manual_seed(0)
+    model = VGAE(VariationalGCNEncoder(4, 8, 2))
+    x, edge_index = torch.randn(6, 4), ring(6)
+    z_train = model.encode(x, edge_index)
+    assert not torch.allclose(z_train, model.__mu__)
+    model.eval()
+    assert torch.equal(model.encode(x, edge_index), model.__mu__)
+
+
+def test_kl_loss_clamps_logstd_like_pyg():
+    model = VGAE(lambda x: (x, x))
+    mu, logstd = torch.zeros(2, 1), torch.full((2, 1), 50.0)
+    clamped = losses.kl_divergence(mu, torch.full((2, 1), 10.0))
+    assert model.kl_loss(mu, logstd).item() == pytest.approx(clamped.item())
+
+
+@pytest.mark.parametrize("model_class", [VGAE, ARGVA])
+def test_generate_returns_undirected_graph_without_dense_matrix(model_class):
+    torch.manual_seed(0)
+    encoder = VariationalGCNEncoder(4, 8, 3)
+    model = (model_class(encoder) if model_class is VGAE else
+             model_class(encoder, MLPDiscriminator(3, 8)))
+    # A tiny pair budget forces many blocks: memory stays bounded.
+    edge_index = model.generate(300, pair_budget=1000,
+                                generator=torch.Generator().manual_seed(1))
+    assert edge_index.size(0) == 2 and edge_index.size(1) > 0
+    assert int(edge_index.max()) < 300
+    assert (edge_index[0] != edge_index[1]).all()
+    assert torch.equal(to_undirected(edge_index), edge_index)
+
+
+def test_generate_density_matches_decoder_probabilities():
+    # Decoder that gives p = 0.25 to every pair.
+    class Constant(torch.nn.Module):
+        def forward(self, z, edge_index, sigmoid=True):
+            logit = torch.full((edge_index.size(1), ), -1.0986123)
+            return torch.sigmoid(logit) if sigmoid else logit
+
+    model = VGAE(VariationalGCNEncoder(4, 8, 2), Constant())
+    edges = model.generate(200, generator=torch.Generator().manual_seed(0))
+    pairs = 200 * 199 / 2
+    assert edges.size(1) / 2 / pairs == pytest.approx(0.25, abs=0.01)
+
+
+def test_arga_losses_use_logits_of_the_discriminator():
+    model = ARGA(lambda x: x, MLPDiscriminator(2, 4))
+    z = torch.randn(10, 2, requires_grad=True)
+    model.reg_loss(z).backward()
+    assert z.grad is not None and torch.isfinite(z.grad).all()
+    d_loss = model.discriminator_loss(z)
+    d_loss.backward()
+    assert torch.isfinite(d_loss)
+
+
+def test_discriminator_loss_does_not_reach_the_encoder():
+    model = ARGA(lambda x: x, MLPDiscriminator(2, 4))
+    z = torch.randn(10, 2, requires_grad=True)
+    model.discriminator_loss(z).backward()
+    assert z.grad is None
+
+
+def test_mlp_decoder_forward_all_matches_pairwise():
+    torch.manual_seed(0)
+    decoder = MLPDecoder(3, 8, chunk_size=2)
+    z = torch.randn(5, 3)
+    dense = decoder.forward_all(z, sigmoid=False)
+    row, col = torch.meshgrid(torch.arange(5), torch.arange(5),
+                              indexing="ij")
+    pairs = torch.stack([row.flatten(), col.flatten()])
+    assert torch.allclose(dense.flatten(), decoder(z, pairs, sigmoid=False),
+                          atol=1e-6)
+    assert torch.allclose(dense, dense.t(), atol=1e-6)  # symmetric
+    assert torch.allclose(decoder.forward_all(z), torch.sigmoid(dense))
+
+
+def test_models_with_mlp_decoder_train():
+    torch.manual_seed(0)
+    x, edge_index = torch.randn(30, 4), ring(30)
+    model = GAE(GCNEncoder(4, 8, 4), MLPDecoder(4, 8))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    first = None
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = model.recon_loss(model.encode(x, edge_index), edge_index)
+        loss.backward()
+        optimizer.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < first
+
+
+def test_discriminator_shapes_and_layers():
+    disc = MLPDiscriminator(16, [64, 32])
+    assert disc(torch.randn(7, 16)).shape == (7, 1)
+    assert [lin.out_channels for lin in disc.mlp.lins] == [64, 32, 1]
+    with pytest.raises(ValueError, match="num_layers"):
+        MLPDiscriminator(16, 8, num_layers=1)
