@@ -9,6 +9,9 @@ from .discriminators import MLPDiscriminator
 from .encoders import (GCNEncoder, GNNEncoder, LinearEncoder,
                        VariationalGCNEncoder, VariationalLinearEncoder)
 from .models import ARGA, ARGVA, GAE, VGAE
+from .presets import ModelSpec, build_model
+from .train import FitResult, TrainConfig, Trainer
+from .checkpoint import load, save
 
 __version__ = "0.1.0"
 
@@ -25,5 +28,12 @@ __all__ = [
     "InnerProductDecoder",
     "MLPDecoder",
     "MLPDiscriminator",
+    "Trainer",
+    "TrainConfig",
+    "FitResult",
+    "ModelSpec",
+    "build_model",
+    "load",
+    "save",
     "losses",
 ]

@@ -1,0 +1,111 @@
+"""Evaluation of embeddings: link prediction, node clustering and node
+classification, on top of scikit-learn and SciPy."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (adjusted_rand_score, average_precision_score,
+                             f1_score, normalized_mutual_info_score,
+                             precision_score, roc_auc_score)
+from sklearn.model_selection import train_test_split
+
+
+def _numpy(values) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().double().numpy()
+    return np.asarray(values)
+
+
+def link_prediction_scores(pos_scores, neg_scores,
+                           hits_at: Sequence[int] = (10, 50, 100)
+                           ) -> dict[str, float]:
+    """AUC, AP, Hits@K and MRR of scores of positive against negative pairs.
+
+    Hits@K is the share of positives scored above the K-th best negative
+    (as in OGB); MRR is the mean of ``1 / rank`` of each positive among all
+    negatives (ties count against it).
+    """
+    pos, neg = _numpy(pos_scores).ravel(), _numpy(neg_scores).ravel()
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("need at least one positive and one negative score")
+    labels = np.concatenate([np.ones_like(pos), np.zeros_like(neg)])
+    scores = np.concatenate([pos, neg])
+    result = {
+        "auc": float(roc_auc_score(labels, scores)),
+        "ap": float(average_precision_score(labels, scores)),
+    }
+    sorted_neg = np.sort(neg)[::-1]
+    for k in hits_at:
+        threshold = sorted_neg[k - 1] if k <= neg.size else -np.inf
+        result[f"hits@{k}"] = float(np.mean(pos > threshold))
+    # Rank of each positive: 1 + number of negatives scored at least as high.
+    ascending = np.sort(neg)
+    ranks = 1 + neg.size - np.searchsorted(ascending, pos, side="left")
+    result["mrr"] = float(np.mean(1.0 / ranks))
+    return result
+
+
+def match_clusters(y_true, y_pred) -> np.ndarray:
+    """Relabel predicted clusters to the classes they overlap most, under
+    the best one-to-one matching (Hungarian algorithm)."""
+    y_true, y_pred = _numpy(y_true).astype(int), _numpy(y_pred).astype(int)
+    size = max(y_true.max(), y_pred.max()) + 1
+    overlap = np.zeros((size, size), dtype=np.int64)
+    np.add.at(overlap, (y_pred, y_true), 1)
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = dict(zip(rows, cols))
+    return np.array([mapping[label] for label in y_pred])
+
+
+def clustering_scores(y_true, y_pred) -> dict[str, float]:
+    """ACC (best matching), NMI, ARI, macro F1 and macro precision."""
+    y_true = _numpy(y_true).astype(int)
+    matched = match_clusters(y_true, y_pred)
+    return {
+        "acc": float(np.mean(matched == y_true)),
+        "nmi": float(normalized_mutual_info_score(y_true, y_pred)),
+        "ari": float(adjusted_rand_score(y_true, y_pred)),
+        "f1": float(f1_score(y_true, matched, average="macro")),
+        "precision": float(precision_score(y_true, matched, average="macro",
+                                           zero_division=0)),
+    }
+
+
+def cluster_embeddings(z, y_true, num_clusters: int | None = None,
+                       seed: int = 0) -> dict[str, float]:
+    """k-means on the embeddings, scored against ``y_true``."""
+    z, y_true = _numpy(z), _numpy(y_true).astype(int)
+    num_clusters = num_clusters or int(y_true.max()) + 1
+    if not 1 <= num_clusters <= len(z):
+        raise ValueError(f"cannot make {num_clusters} clusters of {len(z)} "
+                         f"nodes")
+    kmeans = KMeans(n_clusters=num_clusters, n_init=10, random_state=seed)
+    return clustering_scores(y_true, kmeans.fit_predict(z))
+
+
+def linear_probe(z, y, train_mask=None, test_mask=None,
+                 seed: int = 0) -> dict[str, float]:
+    """Logistic regression on frozen embeddings: test accuracy and macro F1.
+
+    Uses the dataset's split where given, else a stratified 80/20 split.
+    """
+    z, y = _numpy(z), _numpy(y).astype(int)
+    if train_mask is not None and test_mask is not None:
+        train_idx = np.flatnonzero(_numpy(train_mask))
+        test_idx = np.flatnonzero(_numpy(test_mask))
+    else:
+        train_idx, test_idx = train_test_split(np.arange(len(y)),
+                                               test_size=0.2, stratify=y,
+                                               random_state=seed)
+    probe = LogisticRegression(max_iter=2000)
+    probe.fit(z[train_idx], y[train_idx])
+    pred = probe.predict(z[test_idx])
+    return {
+        "accuracy": float(np.mean(pred == y[test_idx])),
+        "f1": float(f1_score(y[test_idx], pred, average="macro")),
+    }

@@ -1,0 +1,110 @@
+"""Named settings and a factory that builds a model from them.
+
+A preset gives, per model, the architecture (:class:`ModelSpec`) and the
+training settings (:class:`~pyg_vgae.train.TrainConfig`). See
+``docs/presets.rst`` for where each number comes from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .decoders import MLPDecoder
+from .discriminators import MLPDiscriminator
+from .encoders import CONVS, GNNEncoder
+from .models import ARGA, ARGVA, GAE, VGAE
+from .train import TrainConfig
+
+MODELS = {"gae": GAE, "vgae": VGAE, "arga": ARGA, "argva": ARGVA}
+ENCODERS = ("gcn", "linear", *[name for name in CONVS if name != "gcn"])
+
+
+@dataclass
+class ModelSpec:
+    """Everything needed to rebuild a model (saved in checkpoints)."""
+
+    model: str = "gae"
+    encoder: str = "gcn"
+    in_channels: int = -1
+    hidden: int = 32
+    latent: int = 16
+    num_layers: int = 2
+    dropout: float = 0.0
+    norm: str | None = None
+    bias: bool = True
+    decoder: str = "inner"
+    disc_hidden: tuple[int, ...] = (64, 32)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model '{self.model}'; choose one of "
+                             f"{sorted(MODELS)}")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder '{self.encoder}'; choose one "
+                             f"of {sorted(ENCODERS)}")
+        if self.decoder not in ("inner", "mlp"):
+            raise ValueError(f"unknown decoder '{self.decoder}'; choose "
+                             f"'inner' or 'mlp'")
+        if self.hidden < 1 or self.latent < 1:
+            raise ValueError(f"hidden and latent must be positive, got "
+                             f"{self.hidden} and {self.latent}")
+        self.disc_hidden = tuple(self.disc_hidden)
+
+
+def build_model(spec: ModelSpec) -> GAE:
+    """The model that ``spec`` describes."""
+    variational = spec.model in ("vgae", "argva")
+    conv = "gcn" if spec.encoder == "linear" else spec.encoder
+    num_layers = 1 if spec.encoder == "linear" else spec.num_layers
+    conv_kwargs: dict[str, Any] = {}
+    if not spec.bias:
+        conv_kwargs["bias"] = False
+    encoder = GNNEncoder(spec.in_channels, spec.hidden, spec.latent,
+                         conv=conv, num_layers=num_layers,
+                         dropout=spec.dropout, norm=spec.norm,
+                         variational=variational, **conv_kwargs)
+    decoder = MLPDecoder(spec.latent, spec.latent * 4) \
+        if spec.decoder == "mlp" else None
+    model_class = MODELS[spec.model]
+    if spec.model in ("arga", "argva"):
+        return model_class(encoder,
+                           MLPDiscriminator(spec.latent, spec.disc_hidden),
+                           decoder)
+    return model_class(encoder, decoder)
+
+
+# Per preset, per model: overrides of ModelSpec and TrainConfig fields.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # PyG's examples/autoencoder.py: GCN 32 -> 16, Adam 0.01, sampled loss.
+    "default": {
+        "gae": {}, "vgae": {},
+        "arga": {"lr": 0.005}, "argva": {"lr": 0.005},
+    },
+    # The VGAE paper's code (tkipf/gae) and the ARGA paper's code.
+    "paper": {
+        "gae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
+        "vgae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
+        "arga": {"bias": False, "recon": "full", "lr": 0.001,
+                 "disc_lr": 0.001, "epochs": 200},
+        "argva": {"bias": False, "recon": "full", "lr": 0.001,
+                  "disc_lr": 0.001, "epochs": 200},
+    },
+}
+
+
+def preset(name: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(ModelSpec fields, TrainConfig fields)`` of a preset."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset '{name}'; choose one of "
+                         f"{sorted(PRESETS)}")
+    if model not in MODELS:
+        raise ValueError(f"unknown model '{model}'; choose one of "
+                         f"{sorted(MODELS)}")
+    settings = dict(PRESETS[name].get(model, {}))
+    spec_names = {f.name for f in fields(ModelSpec)}
+    spec = {k: v for k, v in settings.items() if k in spec_names}
+    train = {k: v for k, v in settings.items() if k not in spec_names}
+    return spec, train
+
+
+__all__ = ["ModelSpec", "build_model", "preset", "PRESETS", "MODELS"]

@@ -1,0 +1,292 @@
+"""One trainer for GAE, VGAE, ARGA and ARGVA."""
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch_geometric.data import Data
+from tqdm.auto import tqdm
+
+from .data import link_labels
+from .models import ARGA, GAE, _Variational
+
+log = logging.getLogger("pyg_vgae")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of :class:`Trainer`.
+
+    Attributes:
+        epochs: Encoder steps (one per epoch, full batch).
+        lr: Adam learning rate of the encoder and decoder.
+        weight_decay: Adam weight decay of the encoder and decoder.
+        kl_weight: Weight :math:`\\beta` of the KL term of VGAE / ARGVA;
+            ``None`` means :math:`1/N`, the original code's choice.
+        recon: ``"sampled"`` (positives and sampled negatives) or ``"full"``
+            (the original weighted loss over all :math:`N^2` pairs).
+        reg_weight: Weight of ARGA's adversarial term in the encoder loss.
+        disc_steps: Discriminator steps before each encoder step (ARGA).
+        disc_lr: Adam learning rate of the discriminator.
+        recon_steps: Encoder steps per epoch.
+        separate_generator: ARGA's schedule: the adversarial term gets a
+            step and an Adam of its own after the reconstruction steps,
+            instead of being added to the encoder loss.
+        patience: Stop after this many evaluations without a better
+            validation AUC (``None``: train all epochs). The best weights
+            are restored either way.
+        eval_every: Evaluate on the validation split every this many epochs.
+        seed: Seed of every random number generator used in training.
+        device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
+        progress: Show a tqdm progress bar.
+    """
+
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    kl_weight: float | None = None
+    recon: str = "sampled"
+    reg_weight: float = 1.0
+    disc_steps: int = 1
+    disc_lr: float = 0.001
+    recon_steps: int = 1
+    separate_generator: bool = False
+    patience: int | None = None
+    eval_every: int = 1
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be positive, got {self.epochs}")
+        for name in ("lr", "disc_lr"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be positive, got {value}")
+        if self.recon not in ("sampled", "full"):
+            raise ValueError(f"recon must be 'sampled' or 'full', got "
+                             f"'{self.recon}'")
+        if self.kl_weight is not None and self.kl_weight < 0:
+            raise ValueError(f"kl_weight must not be negative, got "
+                             f"{self.kl_weight}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be positive, got "
+                             f"{self.patience}")
+        if self.disc_steps < 0 or self.eval_every < 1 \
+                or self.recon_steps < 1:
+            raise ValueError("disc_steps must be >= 0, eval_every and "
+                             "recon_steps >= 1")
+
+
+@dataclass
+class FitResult:
+    """What :meth:`Trainer.fit` found. AUC and AP are fractions."""
+
+    best_epoch: int
+    val_auc: float | None
+    val_ap: float | None
+    test_auc: float | None
+    test_ap: float | None
+    epoch_time_ms: float
+    history: dict[str, list] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Trainer:
+    """Full-batch training of any of the four models.
+
+    Each epoch: ``disc_steps`` discriminator steps (ARGA / ARGVA), then one
+    encoder step on
+    ``recon + kl_weight * KL (variational) + reg_weight * reg (adversarial)``,
+    each model part with its own Adam optimiser. Evaluates validation AUC /
+    AP, keeps the best weights, and restores them at the end.
+    """
+
+    def __init__(self, model: GAE, config: TrainConfig | None = None):
+        if not isinstance(model, GAE):
+            raise TypeError(f"model must be a pyg_vgae model, got "
+                            f"{type(model).__name__}")
+        self.config = config or TrainConfig()
+        self.device = resolve_device(self.config.device)
+        self.model = model.to(self.device)
+        self.adversarial = isinstance(model, ARGA)
+        self.variational = isinstance(model, _Variational)
+        encoder_params = [p for name, p in model.named_parameters()
+                          if not name.startswith("discriminator.")]
+        self.optimizer = torch.optim.Adam(encoder_params, lr=self.config.lr,
+                                          weight_decay=self.config.weight_decay)
+        self.disc_optimizer = torch.optim.Adam(
+            model.discriminator.parameters(),
+            lr=self.config.disc_lr) if self.adversarial and any(
+                True for _ in model.discriminator.parameters()) else None
+        self.gen_optimizer = torch.optim.Adam(
+            encoder_params, lr=self.config.lr) \
+            if self.config.separate_generator else None
+
+    def _encoder_loss(self, data: Data, pos_edge_index: torch.Tensor,
+                      z: torch.Tensor, with_reg: bool) -> torch.Tensor:
+        model, config = self.model, self.config
+        if config.recon == "full":
+            loss = model.full_recon_loss(z, data.edge_index)
+        else:
+            loss = model.recon_loss(z, pos_edge_index)
+        if self.variational:
+            kl_weight = (1.0 / data.num_nodes if config.kl_weight is None
+                         else config.kl_weight)
+            loss = loss + kl_weight * model.kl_loss()
+        if with_reg:
+            loss = loss + config.reg_weight * model.reg_loss(z)
+        return loss
+
+    def _step(self, optimizer: torch.optim.Optimizer,
+              loss: torch.Tensor) -> float:
+        """Take a step unless the loss is NaN or infinite (the caller then
+        stops training)."""
+        value = loss.item()
+        if math.isfinite(value):
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return value
+
+    def _discriminator_steps(self, z: torch.Tensor) -> None:
+        # The encoder does not change during these steps, so one z serves
+        # them all (discriminator_loss detaches it).
+        for _ in range(self.config.disc_steps):
+            self._step(self.disc_optimizer, self.model.discriminator_loss(z))
+
+    def train_step(self, data: Data, pos_edge_index: torch.Tensor) -> float:
+        """One epoch's updates; returns the last reconstruction-side loss.
+
+        Joint schedule: discriminator steps, then one encoder step on
+        recon + KL + reg. Separate schedule (``separate_generator``, the
+        ARGA code's): ``recon_steps`` encoder steps on recon + KL, the
+        discriminator steps, then one step on reg alone with an Adam of its
+        own.
+        """
+        model, config = self.model, self.config
+        model.train()
+        adversarial = self.disc_optimizer is not None
+        if adversarial and config.separate_generator:
+            for _ in range(config.recon_steps):
+                z = model.encode(data.x, data.edge_index)
+                loss = self._step(self.optimizer, self._encoder_loss(
+                    data, pos_edge_index, z, with_reg=False))
+                if not math.isfinite(loss):
+                    return loss
+            z = model.encode(data.x, data.edge_index)
+            self._discriminator_steps(z)
+            self._step(self.gen_optimizer, model.reg_loss(z))
+            return loss
+        for _ in range(config.recon_steps):
+            z = model.encode(data.x, data.edge_index)
+            if adversarial:
+                self._discriminator_steps(z)
+            loss = self._step(self.optimizer, self._encoder_loss(
+                data, pos_edge_index, z, with_reg=self.adversarial))
+            if not math.isfinite(loss):
+                return loss
+        return loss
+
+    @torch.no_grad()
+    def evaluate(self, data: Data) -> tuple[float, float]:
+        """AUC and AP on a split's labelled pairs."""
+        self.model.eval()
+        z = self.model.encode(data.x, data.edge_index)
+        pos, neg = link_labels(data)
+        return self.model.test(z, pos, neg)
+
+    def _time_step(self, data: Data, pos: torch.Tensor) -> tuple[float, float]:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        start = time.perf_counter()
+        loss = self.train_step(data, pos)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return loss, 1000 * (time.perf_counter() - start)
+
+    def fit(self, train_data: Data, val_data: Data | None = None,
+            test_data: Data | None = None) -> FitResult:
+        """Train on ``train_data``; select on ``val_data``; score the best
+        weights on ``test_data``. Without ``val_data`` the last epoch is
+        kept."""
+        config = self.config
+        train_data = train_data.to(self.device)
+        val_data = val_data.to(self.device) if val_data is not None else None
+        pos = (link_labels(train_data)[0]
+               if "pos_edge_label_index" in train_data
+               or "edge_label_index" in train_data
+               else train_data.edge_index)
+        history: dict[str, list] = {"epoch": [], "loss": [], "val_auc": [],
+                                    "val_ap": [], "time_ms": []}
+        best = {"auc": -1.0, "ap": None, "epoch": 0, "state": None}
+        stopped, waited = None, 0
+        bar = tqdm(range(1, config.epochs + 1), disable=not config.progress,
+                   desc=type(self.model).__name__, leave=False)
+        for epoch in bar:
+            loss, step_ms = self._time_step(train_data, pos)
+            if not math.isfinite(loss):
+                stopped = (f"loss became {loss} at epoch {epoch}; stopped and "
+                           f"kept the weights of epoch {best['epoch']}")
+                log.warning(stopped)
+                break
+            history["epoch"].append(epoch)
+            history["loss"].append(loss)
+            history["time_ms"].append(step_ms)
+            val_auc = val_ap = None
+            if val_data is not None and epoch % config.eval_every == 0:
+                val_auc, val_ap = self.evaluate(val_data)
+                if val_auc > best["auc"]:
+                    best.update(auc=val_auc, ap=val_ap, epoch=epoch,
+                                state=copy.deepcopy(self.model.state_dict()))
+                    waited = 0
+                else:
+                    waited += 1
+            history["val_auc"].append(val_auc)
+            history["val_ap"].append(val_ap)
+            bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
+                            if val_auc is not None else "-")
+            if config.patience is not None and waited >= config.patience:
+                stopped = f"early stop at epoch {epoch}"
+                break
+        bar.close()
+        if best["state"] is not None:
+            self.model.load_state_dict(best["state"])
+        else:
+            best["epoch"] = history["epoch"][-1] if history["epoch"] else 0
+        test_auc = test_ap = None
+        if test_data is not None:
+            test_auc, test_ap = self.evaluate(test_data.to(self.device))
+        return FitResult(
+            best_epoch=best["epoch"],
+            val_auc=best["auc"] if best["state"] is not None else None,
+            val_ap=best["ap"],
+            test_auc=test_auc,
+            test_ap=test_ap,
+            epoch_time_ms=statistics.median(history["time_ms"])
+            if history["time_ms"] else float("nan"),
+            history=history,
+            stopped=stopped,
+        )
+
+    @torch.no_grad()
+    def embed(self, data: Data) -> torch.Tensor:
+        """Embeddings (``mu`` for variational models) of every node."""
+        self.model.eval()
+        data = data.to(self.device)
+        return self.model.encode(data.x, data.edge_index)

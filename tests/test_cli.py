@@ -1,0 +1,99 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from pyg_vgae import cli, load
+
+
+def run(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pyg_vgae.cli", *argv],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_train_with_no_arguments_uses_the_synthetic_graph(capsys):
+    assert cli.main(["train", "--epochs", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "GAE on sbm-1000" in out and "test_auc" in out
+
+
+def test_train_on_cora_writes_json_plot_and_checkpoint(planetoid, tmp_path):
+    report, picture = tmp_path / "t.json", tmp_path / "t.png"
+    checkpoint = tmp_path / "m.pt"
+    code = cli.main(["train", "--model", "vgae", "--dataset", "Cora",
+                     "--root", str(planetoid), "--seeds", "2", "--epochs",
+                     "30", "--json", str(report), "--plot", str(picture),
+                     "--save", str(checkpoint), "--quiet"])
+    assert code == 0
+    result = json.loads(report.read_text())
+    assert result["model"] == "vgae" and result["dataset"] == "Cora"
+    assert [run["seed"] for run in result["runs"]] == [0, 1]
+    for run in result["runs"]:
+        assert 0.5 < run["test_auc"] <= 1 and 0.5 < run["test_ap"] <= 1
+        assert run["epoch_time_ms"] > 0 and 1 <= run["best_epoch"] <= 30
+    assert result["config"]["epochs"] == 30
+    assert result["config"]["hidden"] == 32
+    assert set(result["summary"]) == {"test_auc", "test_ap",
+                                      "epoch_time_ms"}
+    assert set(result["versions"]) == {"pyg_vgae", "torch",
+                                       "torch_geometric"}
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # embed gives the trained model's embeddings, finite, for every node.
+    out = tmp_path / "z.npy"
+    assert cli.main(["embed", "--checkpoint", str(checkpoint), "--out",
+                     str(out), "--quiet"]) == 0
+    z = np.load(out)
+    assert z.shape == (2708, 16) and np.isfinite(z).all()
+    from pyg_vgae.data import load_dataset
+    cora = load_dataset("Cora", str(planetoid))
+    expected = load(checkpoint).encode(cora.x, cora.edge_index)
+    assert np.allclose(z, expected.detach().numpy(), atol=1e-6)
+
+
+def test_cluster_writes_clustering_scores(planetoid, tmp_path):
+    report = tmp_path / "c.json"
+    assert cli.main(["cluster", "--model", "gae", "--dataset", "Cora",
+                     "--root", str(planetoid), "--epochs", "30", "--json",
+                     str(report), "--quiet"]) == 0
+    run = json.loads(report.read_text())["runs"][0]
+    for metric in ("acc", "nmi", "ari", "f1"):
+        assert 0 <= run[metric] <= 1
+    assert run["acc"] > 0.3  # far above chance (0.30 is the largest class)
+
+
+def test_flags_override_the_preset():
+    args = cli.build_parser().parse_args(
+        ["train", "--model", "vgae", "--preset", "paper", "--lr", "0.02",
+         "--hidden", "64"])
+    spec, config = cli.resolve_settings(args, in_channels=10)
+    assert spec.hidden == 64 and config.lr == 0.02
+    assert config.recon == "full" and spec.bias is False  # from the preset
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--dataset", "Karate"], "unknown dataset"),
+    (["train", "--dataset", "missing.csv"], "no such graph file"),
+    (["embed", "--checkpoint", "missing.pt", "--out", "z.npy"],
+     "no such checkpoint"),
+])
+def test_errors_are_one_line_and_exit_2(argv, message, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pyg_vgae.cli", *argv],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_flag_values_exit_2():
+    done = run("train", "--epochs", "0")
+    assert done.returncode == 2 and "must be positive" in done.stderr
+
+
+def test_every_subcommand_has_help():
+    for command in ("train", "cluster", "embed"):
+        done = run(command, "--help")
+        assert done.returncode == 0 and "usage: pyg-vgae" in done.stdout

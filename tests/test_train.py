@@ -1,0 +1,129 @@
+import math
+
+import pytest
+import torch
+from torch_geometric import seed_everything
+
+from pyg_vgae import (ARGA, ARGVA, GAE, VGAE, GCNEncoder, MLPDiscriminator,
+                      Trainer, TrainConfig, VariationalGCNEncoder)
+from pyg_vgae.data import split_edges, synthetic_graph
+
+
+@pytest.fixture(scope="module")
+def split():
+    return split_edges(synthetic_graph(num_nodes=300, num_features=16))
+
+
+def make(model: str):
+    seed_everything(0)
+    if model == "gae":
+        return GAE(GCNEncoder(16, 32, 8))
+    if model == "vgae":
+        return VGAE(VariationalGCNEncoder(16, 32, 8))
+    if model == "arga":
+        return ARGA(GCNEncoder(16, 32, 8), MLPDiscriminator(8, 16))
+    return ARGVA(VariationalGCNEncoder(16, 32, 8), MLPDiscriminator(8, 16))
+
+
+@pytest.mark.parametrize("model", ["gae", "vgae", "arga", "argva"])
+def test_every_model_learns_the_synthetic_graph(split, model):
+    result = Trainer(make(model), TrainConfig(epochs=60, progress=False)
+                     ).fit(*split)
+    assert result.test_auc > 0.75 and result.test_ap > 0.7
+    assert 1 <= result.best_epoch <= 60
+    assert len(result.history["loss"]) == 60
+    assert result.epoch_time_ms > 0
+
+
+def test_early_stopping_restores_the_best_epoch(split):
+    model = make("gae")
+    trainer = Trainer(model, TrainConfig(epochs=300, lr=0.05, patience=5,
+                                         progress=False))
+    result = trainer.fit(*split)
+    history = result.history
+    assert len(history["epoch"]) < 300
+    aucs = history["val_auc"]
+    assert result.val_auc == max(aucs)
+    assert result.best_epoch == history["epoch"][aucs.index(max(aucs))]
+    # The weights in the model are those of the best epoch.
+    assert trainer.evaluate(split[1])[0] == pytest.approx(result.val_auc)
+    assert len(history["epoch"]) - aucs.index(max(aucs)) - 1 == 5
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_arga_steps_both_optimisers(split, separate):
+    model = make("arga")
+    trainer = Trainer(model, TrainConfig(epochs=1, disc_steps=3,
+                                         separate_generator=separate,
+                                         progress=False))
+    disc_before = [p.clone() for p in model.discriminator.parameters()]
+    enc_before = [p.clone() for p in model.encoder.parameters()]
+    trainer.train_step(split[0], split[0].pos_edge_label_index)
+    assert trainer.disc_optimizer.state  # Adam has stepped
+    assert all(not torch.equal(a, b) for a, b in
+               zip(disc_before, model.discriminator.parameters()))
+    assert all(not torch.equal(a, b) for a, b in
+               zip(enc_before, model.encoder.parameters()))
+    step = next(iter(trainer.disc_optimizer.state.values()))["step"]
+    assert int(step) == 3
+    if separate:
+        assert trainer.gen_optimizer.state
+
+
+def test_kl_weight_defaults_to_one_over_n(split):
+    model = make("vgae")
+    trainer = Trainer(model, TrainConfig(epochs=1, progress=False))
+    train = split[0]
+    seed_everything(0)
+    z = model.encode(train.x, train.edge_index)
+    seed_everything(1)  # the same negatives for both losses
+    recon_only = model.recon_loss(z, train.pos_edge_label_index)
+    seed_everything(1)
+    total = trainer._encoder_loss(train, train.pos_edge_label_index, z,
+                                  with_reg=False)
+    assert total.item() == pytest.approx(
+        recon_only.item() + model.kl_loss().item() / train.num_nodes,
+        rel=1e-5)
+
+
+def test_full_reconstruction_trains(split):
+    result = Trainer(make("gae"), TrainConfig(epochs=40, recon="full",
+                                              progress=False)).fit(*split)
+    assert result.test_auc > 0.75
+
+
+def test_nan_loss_stops_and_keeps_best_weights(split):
+    model = make("gae")
+    trainer = Trainer(model, TrainConfig(epochs=20, progress=False))
+    calls = {"n": 0}
+    original = model.recon_loss
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        loss = original(*args, **kwargs)
+        return loss * float("nan") if calls["n"] > 5 else loss
+
+    model.recon_loss = poisoned
+    result = trainer.fit(*split)
+    assert "nan" in result.stopped and 1 <= result.best_epoch <= 5
+    assert len(result.history["loss"]) == 5
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert math.isfinite(result.test_auc)
+
+
+def test_bad_settings_are_refused():
+    for bad in ({"epochs": 0}, {"lr": -1.0}, {"recon": "dense"},
+                {"patience": 0}, {"kl_weight": -0.1}):
+        with pytest.raises(ValueError):
+            TrainConfig(**bad)
+    with pytest.raises(TypeError, match="pyg_vgae model"):
+        Trainer(torch.nn.Linear(2, 2))
+
+
+def test_same_seed_same_numbers(split):
+    first = Trainer(make("vgae"), TrainConfig(epochs=20, progress=False)
+                    ).fit(*split)
+    second = Trainer(make("vgae"), TrainConfig(epochs=20, progress=False)
+                     ).fit(*split)
+    assert first.test_auc == second.test_auc
+    assert first.history["loss"] == second.history["loss"]
