@@ -78,16 +78,23 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # PyG's examples/autoencoder.py: GCN 32 -> 16, Adam 0.01, sampled loss.
     "default": {
         "gae": {}, "vgae": {},
-        "arga": {"lr": 0.005}, "argva": {"lr": 0.005},
+        # The adversarial term gets its own Adam step (as in ARGA's code):
+        # added to the encoder loss it swamps reconstruction.
+        "arga": {"separate_generator": True},
+        "argva": {"separate_generator": True},
     },
     # The VGAE paper's code (tkipf/gae) and the ARGA paper's code.
     "paper": {
         "gae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
         "vgae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
+        # ARGA's code: per epoch 5 reconstruction steps, then one
+        # discriminator step and one generator step, each with its own Adam.
         "arga": {"bias": False, "recon": "full", "lr": 0.001,
-                 "disc_lr": 0.001, "epochs": 200},
+                 "disc_lr": 0.001, "epochs": 200, "recon_steps": 5,
+                 "separate_generator": True},
         "argva": {"bias": False, "recon": "full", "lr": 0.001,
-                  "disc_lr": 0.001, "epochs": 200},
+                  "disc_lr": 0.001, "epochs": 200, "recon_steps": 5,
+                  "separate_generator": True},
     },
 }
 
