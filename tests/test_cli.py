@@ -97,3 +97,19 @@ def test_every_subcommand_has_help():
     for command in ("train", "cluster", "embed"):
         done = run(command, "--help")
         assert done.returncode == 0 and "usage: pyg-vgae" in done.stdout
+
+
+def test_results_file_is_whole_and_readable(tmp_path):
+    from pyg_vgae.checkpoint import atomic_write
+
+    target = tmp_path / "r.json"
+
+    def failing(tmp):
+        open(tmp, "w").write("{half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, failing)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    atomic_write(target, lambda tmp: open(tmp, "w").write("{}"))
+    assert target.read_text() == "{}" and target.stat().st_mode & 0o044
