@@ -7,9 +7,8 @@ import logging
 import signal
 import sys
 import traceback
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -173,7 +172,7 @@ def _print_table(title: str, summary: dict, metrics: tuple[str, ...],
 
 
 def _run_one(args, data, seed: int, held_out: bool):
-    """Train one seed; returns (result, model, spec, config, trainer)."""
+    """Train one seed; returns (result, trainer, spec, config)."""
     seed_everything(seed)
     spec, config = resolve_settings(args, data.num_features)
     config.seed = seed

@@ -13,7 +13,6 @@ from .decoders import MLPDecoder
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
-from .train import TrainConfig
 
 MODELS = {"gae": GAE, "vgae": VGAE, "arga": ARGA, "argva": ARGVA}
 ENCODERS = ("gcn", "linear", *[name for name in CONVS if name != "gcn"])
