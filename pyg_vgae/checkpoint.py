@@ -34,14 +34,16 @@ def atomic_write(path: str | Path, write) -> None:
 
 def save(path: str | Path, model: GAE, spec: ModelSpec,
          extra: dict[str, Any] | None = None,
-         optimizer: torch.optim.Optimizer | None = None) -> None:
-    """Write the weights, the model spec, optimiser state and ``extra``
-    (the training config, the dataset) to ``path``."""
+         trainer_state: dict[str, Any] | None = None) -> None:
+    """Write the weights, the model spec, ``extra`` (the training config,
+    the dataset) and the trainer's state
+    (:meth:`pyg_vgae.Trainer.state_dict`: optimisers, epoch, to resume
+    from) to ``path``, atomically."""
     payload = {
         "format": "pyg_vgae-checkpoint-1",
         "spec": asdict(spec),
         "state_dict": model.state_dict(),
-        "optimizer": optimizer.state_dict() if optimizer else None,
+        "trainer": trainer_state,
         "extra": extra or {},
     }
     atomic_write(path, lambda tmp: torch.save(payload, tmp))

@@ -19,7 +19,8 @@ from . import __version__
 from .checkpoint import atomic_write, load_checkpoint, save
 from .data import load_dataset, split_edges
 from .metrics import cluster_embeddings
-from .presets import ENCODERS, MODELS, PRESETS, ModelSpec, build_model, preset
+from .presets import (ENCODERS, MODELS, PRESETS, ModelSpec, build_model,
+                      preset, preset_data)
 from .train import FitResult, TrainConfig, Trainer
 
 log = logging.getLogger("pyg_vgae")
@@ -28,7 +29,7 @@ log = logging.getLogger("pyg_vgae")
 SPEC_FLAGS = ("encoder", "hidden", "latent", "num_layers", "dropout",
               "decoder")
 TRAIN_FLAGS = ("epochs", "lr", "recon", "kl_weight", "patience", "device",
-               "disc_steps")
+               "disc_steps", "select")
 
 
 class UsageError(Exception):
@@ -71,11 +72,18 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-layers", type=_positive_int, default=None)
     parser.add_argument("--dropout", type=float, default=None)
     parser.add_argument("--decoder", choices=("inner", "mlp"), default=None)
+    parser.add_argument("--normalize-features",
+                        action=argparse.BooleanOptionalAction, default=None,
+                        help="row-normalise Planetoid features (default: "
+                        "the preset's; paper feeds them raw)")
     parser.add_argument("--recon", choices=("sampled", "full"), default=None)
     parser.add_argument("--kl-weight", type=float, default=None,
                         help="weight of the KL term (default: 1/N)")
     parser.add_argument("--disc-steps", type=int, default=None)
     parser.add_argument("--patience", type=_positive_int, default=None)
+    parser.add_argument("--select", choices=("auc", "ap", "auc+ap", "last"),
+                        default=None, help="keep the weights of the best "
+                        "validation score, or of the last epoch")
     parser.add_argument("--seeds", type=_positive_int, default=1,
                         help="number of runs, seeds S .. S+N-1")
     parser.add_argument("--seed", type=int, default=0)
@@ -85,6 +93,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", default=None, help="write a PNG here")
     parser.add_argument("--save", default=None,
                         help="write a checkpoint of the last run here")
+    parser.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                        help="go on training a run saved with --save, "
+                        "with its settings (raise --epochs)")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks")
@@ -171,11 +182,28 @@ def _print_table(title: str, summary: dict, metrics: tuple[str, ...],
           f"{summary['epoch_time_ms']['median']:>10.2f}")
 
 
-def _run_one(args, data, seed: int, held_out: bool):
-    """Train one seed; returns (result, trainer, spec, config)."""
+def _resumed_settings(args, payload: dict) -> tuple[ModelSpec, TrainConfig]:
+    """The checkpoint's settings; ``--epochs`` may extend the run."""
+    spec = ModelSpec(**payload["spec"])
+    config_fields = dict(payload["extra"]["config"])
+    config_fields["progress"] = not args.quiet
+    if args.epochs is not None:
+        config_fields["epochs"] = args.epochs
+    if args.device is not None:
+        config_fields["device"] = args.device
+    return spec, TrainConfig(**config_fields)
+
+
+def _run_one(args, data, seed: int, held_out: bool, resume: dict | None):
+    """Train one seed, or go on with a checkpoint's run; returns
+    (result, trainer, spec, config)."""
+    if resume is not None:
+        spec, config = _resumed_settings(args, resume)
+        seed = config.seed
+    else:
+        spec, config = resolve_settings(args, data.num_features)
+        config.seed = seed
     seed_everything(seed)
-    spec, config = resolve_settings(args, data.num_features)
-    config.seed = seed
     if held_out:
         train_data, val_data, test_data = split_edges(
             data, args.val_ratio, args.test_ratio, seed=seed)
@@ -183,14 +211,52 @@ def _run_one(args, data, seed: int, held_out: bool):
         train_data, val_data, test_data = data, None, None
     model = build_model(spec)
     trainer = Trainer(model, config)
+    if resume is not None:
+        model.load_state_dict(resume["state_dict"])
+        trainer.load_state_dict(resume["trainer"])
+        if trainer.epochs_done >= config.epochs:
+            raise UsageError(f"the checkpoint has trained "
+                             f"{trainer.epochs_done} epochs already: pass "
+                             f"--epochs above that to go on")
+        log.info("resuming at epoch %d of %d", trainer.epochs_done + 1,
+                 config.epochs)
     result: FitResult = trainer.fit(train_data, val_data, test_data)
     if result.stopped:
         log.info("seed %d: %s", seed, result.stopped)
     return result, trainer, spec, config
 
 
+def _load_resume(args: argparse.Namespace, clustering: bool) -> dict | None:
+    """The checkpoint to go on from; its dataset and model unless given."""
+    if getattr(args, "resume", None) is None:
+        return None
+    payload = load_checkpoint(args.resume)
+    extra = payload["extra"]
+    if not payload.get("trainer") or "config" not in extra:
+        raise UsageError(f"'{args.resume}' holds no trainer state to resume "
+                         f"from; write it with `pyg-vgae train --save`")
+    saved_by = "cluster" if extra.get("task") == "cluster" else "train"
+    if saved_by != ("cluster" if clustering else "train"):
+        raise UsageError(f"'{args.resume}' was saved by `pyg-vgae "
+                         f"{saved_by}`; resume it with that command")
+    if args.seeds != 1:
+        raise UsageError("--resume goes on with one run: drop --seeds")
+    args.model = payload["spec"]["model"]
+    for name in ("dataset", "root", "features", "normalize_features"):
+        if getattr(args, name) is None:
+            setattr(args, name, extra.get(name))
+    for name in ("val_ratio", "test_ratio"):
+        if name in extra:
+            setattr(args, name, extra[name])
+    return payload
+
+
 def command_train(args: argparse.Namespace, clustering: bool) -> None:
-    data = load_dataset(args.dataset, args.root, args.features)
+    resume = _load_resume(args, clustering)
+    normalize = preset_data(args.preset, args.model)["normalize_features"]
+    if args.normalize_features is not None:
+        normalize = args.normalize_features
+    data = load_dataset(args.dataset, args.root, args.features, normalize)
     if clustering and getattr(data, "y", None) is None:
         raise UsageError(f"dataset '{data.name}' has no node labels to score "
                          f"clusters against")
@@ -199,8 +265,9 @@ def command_train(args: argparse.Namespace, clustering: bool) -> None:
     runs, histories = [], []
     trainer = spec = config = None
     for seed in range(args.seed, args.seed + args.seeds):
-        result, trainer, spec, config = _run_one(args, data, seed,
-                                                 held_out=not clustering)
+        result, trainer, spec, config = _run_one(
+            args, data, seed, held_out=not clustering, resume=resume)
+        seed = config.seed
         run = {"seed": seed, "best_epoch": result.best_epoch,
                "epoch_time_ms": result.epoch_time_ms}
         if clustering:
@@ -250,8 +317,13 @@ def command_train(args: argparse.Namespace, clustering: bool) -> None:
     if args.save:
         save(args.save, trainer.model, spec,
              extra={"config": asdict(config), "dataset": args.dataset,
-                    "root": args.root, "features": args.features},
-             optimizer=trainer.optimizer)
+                    "root": args.root, "features": args.features,
+                    "normalize_features": normalize,
+                    "task": "cluster" if clustering else "link",
+                    **({} if clustering else
+                       {"val_ratio": args.val_ratio,
+                        "test_ratio": args.test_ratio})},
+             trainer_state=trainer.state_dict())
         log.info("wrote %s", args.save)
 
 
@@ -260,7 +332,8 @@ def command_embed(args: argparse.Namespace) -> None:
     extra = payload.get("extra", {})
     dataset = args.dataset or extra.get("dataset")
     data = load_dataset(dataset, args.root or extra.get("root"),
-                        args.features or extra.get("features"))
+                        args.features or extra.get("features"),
+                        extra.get("normalize_features", True))
     spec = ModelSpec(**payload["spec"])
     if spec.in_channels not in (-1, data.num_features):
         raise UsageError(f"the checkpoint expects {spec.in_channels} "
@@ -304,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     except (UsageError, ValueError, TypeError, FileNotFoundError,
-            MemoryError, OSError) as error:
+            MemoryError, OSError, RuntimeError) as error:
         if args.debug:
             traceback.print_exc()
         message = str(error).splitlines()[0] if str(error) else \

@@ -76,7 +76,9 @@ class OfflinePlanetoid(Planetoid):
 def load_planetoid(name: str, root: str | None = None,
                    normalize_features: bool = True) -> Data:
     """Cora, CiteSeer or PubMed from ``root`` (downloaded there if missing,
-    as PyG does). Features are row-normalised as in the papers' code."""
+    as PyG does). Features are row-normalised unless
+    ``normalize_features`` is ``False`` (the VGAE and ARGA code fed them
+    raw)."""
     key = name.lower()
     if key not in PLANETOID:
         raise ValueError(f"unknown Planetoid dataset '{name}'; choose one of "
@@ -210,7 +212,13 @@ def load_graph_file(path: str | Path, features: str | Path | None = None
     if not path.is_file():
         raise FileNotFoundError(f"no such graph file: '{path}'")
     if path.suffix == ".pt":
-        data = torch.load(path, weights_only=False)
+        try:
+            data = torch.load(path, weights_only=False)
+        except Exception as error:  # torch raises many types for bad files
+            reason = str(error).splitlines()[0] if str(error) else ""
+            raise ValueError(f"{path} is not a readable torch file "
+                             f"({type(error).__name__}: {reason}); save a "
+                             f"graph with torch.save(data, path)") from error
         if not isinstance(data, Data):
             raise ValueError(f"{path} holds a {type(data).__name__}, not a "
                              f"torch_geometric.data.Data graph")
@@ -233,8 +241,13 @@ def load_graph_file(path: str | Path, features: str | Path | None = None
                  if data.num_nodes <= MAX_IDENTITY_NODES else
                  "random Gaussian features")
         data.x = featureless(data.num_nodes)
-    elif not torch.isfinite(data.x).all():
-        raise ValueError(f"features in {path} hold NaN or infinite values")
+    elif data.x.dim() != 2 or data.x.size(0) != data.num_nodes:
+        raise ValueError(f"features in {path} have shape "
+                         f"{tuple(data.x.shape)}, expected one row per node "
+                         f"({data.num_nodes} nodes)")
+    elif not torch.isfinite(data.x.float()).all():
+        raise ValueError(f"features in {path} hold NaN or infinite values; "
+                         f"clean or impute them first")
     data.x = data.x.float()
     data.name = path.stem
     if getattr(data, "y", None) is not None and "num_classes" not in data:
@@ -243,13 +256,15 @@ def load_graph_file(path: str | Path, features: str | Path | None = None
 
 
 def load_dataset(name: str | None = None, root: str | None = None,
-                 features: str | None = None) -> Data:
+                 features: str | None = None,
+                 normalize_features: bool = True) -> Data:
     """Load a graph by Planetoid name, by path, or the synthetic default
-    (``None`` or ``"sbm"``)."""
+    (``None`` or ``"sbm"``). ``normalize_features`` row-normalises
+    Planetoid's bag-of-words features (the VGAE code used them raw)."""
     if name is None or name.lower() == SYNTHETIC:
         return synthetic_graph()
     if name.lower() in PLANETOID:
-        return load_planetoid(name, root)
+        return load_planetoid(name, root, normalize_features)
     if Path(name).suffix or os.path.sep in name:
         return load_graph_file(name, features)
     raise ValueError(f"unknown dataset '{name}'; use Cora, CiteSeer, PubMed, "
@@ -265,6 +280,13 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
     ``(train, val, test)`` with ``pos_edge_label_index`` and
     ``neg_edge_label_index`` (``split_labels=True``).
     """
+    for name, ratio in (("val_ratio", val_ratio),
+                        ("test_ratio", test_ratio)):
+        if not 0 < ratio < 1:
+            raise ValueError(f"{name} must lie in (0, 1), got {ratio}")
+    if val_ratio + test_ratio >= 1:
+        raise ValueError(f"val_ratio + test_ratio must be below 1 to leave "
+                         f"training edges, got {val_ratio + test_ratio}")
     num_undirected = data.edge_index.size(1) // 2
     if min(round(val_ratio * num_undirected),
            round(test_ratio * num_undirected)) < 1 \

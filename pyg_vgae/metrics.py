@@ -21,6 +21,14 @@ def _numpy(values) -> np.ndarray:
     return np.asarray(values)
 
 
+def _finite(values, name: str) -> np.ndarray:
+    array = _numpy(values).astype(float)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} hold NaN or infinite values; was the model "
+                         f"trained to a NaN loss?")
+    return array
+
+
 def link_prediction_scores(pos_scores, neg_scores,
                            hits_at: Sequence[int] = (10, 50, 100)
                            ) -> dict[str, float]:
@@ -30,7 +38,8 @@ def link_prediction_scores(pos_scores, neg_scores,
     (as in OGB); MRR is the mean of ``1 / rank`` of each positive among all
     negatives (ties count against it).
     """
-    pos, neg = _numpy(pos_scores).ravel(), _numpy(neg_scores).ravel()
+    pos = _finite(pos_scores, "positive scores").ravel()
+    neg = _finite(neg_scores, "negative scores").ravel()
     if pos.size == 0 or neg.size == 0:
         raise ValueError("need at least one positive and one negative score")
     labels = np.concatenate([np.ones_like(pos), np.zeros_like(neg)])
@@ -79,7 +88,10 @@ def clustering_scores(y_true, y_pred) -> dict[str, float]:
 def cluster_embeddings(z, y_true, num_clusters: int | None = None,
                        seed: int = 0) -> dict[str, float]:
     """k-means on the embeddings, scored against ``y_true``."""
-    z, y_true = _numpy(z), _numpy(y_true).astype(int)
+    z, y_true = _finite(z, "embeddings"), _numpy(y_true).astype(int)
+    if z.ndim != 2 or len(z) != len(y_true):
+        raise ValueError(f"embeddings of shape {z.shape} do not match "
+                         f"{len(y_true)} labels")
     num_clusters = num_clusters or int(y_true.max()) + 1
     if not 1 <= num_clusters <= len(z):
         raise ValueError(f"cannot make {num_clusters} clusters of {len(z)} "
@@ -94,7 +106,7 @@ def linear_probe(z, y, train_mask=None, test_mask=None,
 
     Uses the dataset's split where given, else a stratified 80/20 split.
     """
-    z, y = _numpy(z), _numpy(y).astype(int)
+    z, y = _finite(z, "embeddings"), _numpy(y).astype(int)
     if train_mask is not None and test_mask is not None:
         train_idx = np.flatnonzero(_numpy(train_mask))
         test_idx = np.flatnonzero(_numpy(test_mask))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch_geometric.nn as pyg_nn
 from torch import Tensor
@@ -19,6 +20,7 @@ from torch_geometric.utils import (add_remaining_self_loops, negative_sampling,
                                    to_dense_adj, to_undirected)
 
 from . import losses
+from .checks import check_edge_index
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -83,9 +85,12 @@ class GAE(pyg_nn.GAE):
             exclude_edge_index: Pairs the sampler must never return as
                 negatives (e.g. validation and test edges).
         """
+        check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
         if neg_edge_index is None:
             neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0),
                                                    exclude_edge_index)
+        else:
+            check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
         pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
         neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
         return losses.sampled_recon_loss(pos_logits, neg_logits)
@@ -121,9 +126,14 @@ class GAE(pyg_nn.GAE):
         """
         from sklearn.metrics import average_precision_score, roc_auc_score
 
+        check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
+        check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
         pos = self.decoder(z, pos_edge_index, sigmoid=False)
         neg = self.decoder(z, neg_edge_index, sigmoid=False)
         scores = torch.cat([pos, neg]).double().cpu().numpy()
+        if not np.isfinite(scores).all():
+            raise ValueError("the decoder scored some pairs NaN or infinite: "
+                             "the embeddings z are not finite")
         labels = torch.cat([torch.ones_like(pos),
                             torch.zeros_like(neg)]).cpu().numpy()
         return (float(roc_auc_score(labels, scores)),

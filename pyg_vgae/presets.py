@@ -72,6 +72,11 @@ def build_model(spec: ModelSpec) -> GAE:
     return model_class(encoder, decoder)
 
 
+_VGAE_CODE = {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200,
+              "select": "last", "normalize_features": False}
+_ARGA_CODE = {**_VGAE_CODE, "lr": 0.001, "disc_lr": 0.001, "recon_steps": 5,
+              "separate_generator": True}
+
 # Per preset, per model: overrides of ModelSpec and TrainConfig fields.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # PyG's examples/autoencoder.py: GCN 32 -> 16, Adam 0.01, sampled loss.
@@ -82,35 +87,49 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "arga": {"separate_generator": True},
         "argva": {"separate_generator": True},
     },
-    # The VGAE paper's code (tkipf/gae) and the ARGA paper's code.
+    # The VGAE paper's code (tkipf/gae) and the ARGA paper's code: raw
+    # bag-of-words features, bias-free GCN, the full weighted loss, and the
+    # test score after the last epoch (neither selects on validation).
     "paper": {
-        "gae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
-        "vgae": {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200},
+        "gae": {**_VGAE_CODE},
+        "vgae": {**_VGAE_CODE},
         # ARGA's code: per epoch 5 reconstruction steps, then one
         # discriminator step and one generator step, each with its own Adam.
-        "arga": {"bias": False, "recon": "full", "lr": 0.001,
-                 "disc_lr": 0.001, "epochs": 200, "recon_steps": 5,
-                 "separate_generator": True},
-        "argva": {"bias": False, "recon": "full", "lr": 0.001,
-                  "disc_lr": 0.001, "epochs": 200, "recon_steps": 5,
-                  "separate_generator": True},
+        "arga": {**_ARGA_CODE},
+        "argva": {**_ARGA_CODE},
     },
 }
 
 
-def preset(name: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``(ModelSpec fields, TrainConfig fields)`` of a preset."""
+#: Preset keys about the data rather than the model or the training.
+DATA_OPTIONS = ("normalize_features",)
+
+
+def _settings(name: str, model: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise ValueError(f"unknown preset '{name}'; choose one of "
                          f"{sorted(PRESETS)}")
     if model not in MODELS:
         raise ValueError(f"unknown model '{model}'; choose one of "
                          f"{sorted(MODELS)}")
-    settings = dict(PRESETS[name].get(model, {}))
+    return dict(PRESETS[name].get(model, {}))
+
+
+def preset(name: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(ModelSpec fields, TrainConfig fields)`` of a preset."""
+    settings = {k: v for k, v in _settings(name, model).items()
+                if k not in DATA_OPTIONS}
     spec_names = {f.name for f in fields(ModelSpec)}
     spec = {k: v for k, v in settings.items() if k in spec_names}
     train = {k: v for k, v in settings.items() if k not in spec_names}
     return spec, train
 
 
-__all__ = ["ModelSpec", "build_model", "preset", "PRESETS", "MODELS"]
+def preset_data(name: str, model: str) -> dict[str, Any]:
+    """The data options of a preset: ``normalize_features`` (row-normalise
+    bag-of-words features; default ``True``)."""
+    settings = _settings(name, model)
+    return {key: settings.get(key, True) for key in DATA_OPTIONS}
+
+
+__all__ = ["ModelSpec", "build_model", "preset", "preset_data", "PRESETS", "MODELS"]

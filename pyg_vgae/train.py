@@ -12,10 +12,16 @@ import torch
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from .checks import check_edge_index, check_features
 from .data import link_labels
 from .models import ARGA, GAE, _Variational
 
 log = logging.getLogger("pyg_vgae")
+
+
+#: Validation score that :meth:`Trainer.fit` maximises, per ``select``.
+SELECT = {"auc": lambda auc, ap: auc, "ap": lambda auc, ap: ap,
+          "auc+ap": lambda auc, ap: auc + ap, "last": lambda auc, ap: 0.0}
 
 
 @dataclass
@@ -41,6 +47,10 @@ class TrainConfig:
             validation AUC (``None``: train all epochs). The best weights
             are restored either way.
         eval_every: Evaluate on the validation split every this many epochs.
+        select: Which weights :meth:`Trainer.fit` keeps: those of the best
+            validation ``"auc"``, ``"ap"`` or ``"auc+ap"``, or the
+            ``"last"`` epoch's (the original code's protocol: test after
+            the final epoch).
         seed: Seed of every random number generator used in training.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
         progress: Show a tqdm progress bar.
@@ -58,6 +68,7 @@ class TrainConfig:
     separate_generator: bool = False
     patience: int | None = None
     eval_every: int = 1
+    select: str = "auc"
     seed: int = 0
     device: str = "auto"
     progress: bool = True
@@ -78,6 +89,13 @@ class TrainConfig:
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be positive, got "
                              f"{self.patience}")
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {sorted(SELECT)}, got "
+                             f"'{self.select}'")
+        if self.select == "last" and self.patience is not None:
+            raise ValueError("select='last' keeps the final epoch, so "
+                             "patience (early stopping) cannot apply; "
+                             "drop one of them")
         if self.disc_steps < 0 or self.eval_every < 1 \
                 or self.recon_steps < 1:
             raise ValueError("disc_steps must be >= 0, eval_every and "
@@ -102,9 +120,43 @@ class FitResult:
 
 
 def resolve_device(device: str) -> torch.device:
+    """``"auto"`` is CUDA when present, else the CPU; a device that is not
+    there is refused with the fix."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device '{device}'; use auto, cpu, cuda or "
+                         f"cuda:N") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device '{device}' asked for but CUDA is not "
+                             f"available here; use --device cpu (or auto)")
+        if resolved.index is not None and \
+                resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device '{device}' does not exist: this "
+                             f"machine has {torch.cuda.device_count()} GPUs")
+    return resolved
+
+
+def check_graph(data: Data, what: str) -> None:
+    """The trainer's input: features and edges that match and are finite."""
+    if not isinstance(data, Data):
+        raise TypeError(f"{what} must be a torch_geometric.data.Data, got "
+                        f"{type(data).__name__}")
+    if data.x is None or data.edge_index is None:
+        raise ValueError(f"{what} needs node features x and edge_index; "
+                         f"give featureless graphs identity features "
+                         f"(torch.eye(num_nodes))")
+    check_features(data.x)
+    if data.x.size(0) != data.num_nodes:
+        raise ValueError(f"{what} has {data.x.size(0)} feature rows but "
+                         f"{data.num_nodes} nodes")
+    if not torch.isfinite(data.x).all():
+        raise ValueError(f"{what}.x holds NaN or infinite values; clean or "
+                         f"impute the features first")
+    check_edge_index(data.edge_index, data.num_nodes, f"{what}.edge_index")
 
 
 class Trainer:
@@ -137,6 +189,44 @@ class Trainer:
         self.gen_optimizer = torch.optim.Adam(
             encoder_params, lr=self.config.lr) \
             if self.config.separate_generator else None
+        #: Epochs trained so far; :meth:`fit` goes on from here up to
+        #: ``config.epochs``.
+        self.epochs_done = 0
+        self.last_weights: dict | None = None
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {name: optimizer for name, optimizer in (
+            ("optimizer", self.optimizer),
+            ("disc_optimizer", self.disc_optimizer),
+            ("gen_optimizer", self.gen_optimizer)) if optimizer is not None}
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume training exactly: the epoch count,
+        the optimisers' states, the model's weights at the last epoch
+        (:meth:`fit` leaves the best ones in the model) and the random
+        number generator's state."""
+        return {"epochs_done": self.epochs_done,
+                "last_weights": self.last_weights,
+                "rng_state": torch.random.get_rng_state(),
+                **{name: optimizer.state_dict()
+                   for name, optimizer in self._optimizers().items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from :meth:`state_dict` (load the model's weights into the
+        model first)."""
+        optimizers = self._optimizers()
+        missing = sorted(set(optimizers) - set(state))
+        if missing:
+            raise ValueError(f"the trainer state lacks {missing}: it was "
+                             f"saved for a different model or schedule")
+        if state.get("last_weights") is not None:
+            self.model.load_state_dict(state["last_weights"])
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(state[name])
+        if state.get("rng_state") is not None:
+            torch.random.set_rng_state(state["rng_state"])
+        self.epochs_done = int(state.get("epochs_done", 0))
+        self.last_weights = state.get("last_weights")
 
     def _encoder_loss(self, data: Data, pos_edge_index: torch.Tensor,
                       z: torch.Tensor, with_reg: bool) -> torch.Tensor:
@@ -226,6 +316,10 @@ class Trainer:
         weights on ``test_data``. Without ``val_data`` the last epoch is
         kept."""
         config = self.config
+        for name, split in (("train_data", train_data),
+                            ("val_data", val_data), ("test_data", test_data)):
+            if split is not None:
+                check_graph(split, name)
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
         pos = (link_labels(train_data)[0]
@@ -234,25 +328,35 @@ class Trainer:
                else train_data.edge_index)
         history: dict[str, list] = {"epoch": [], "loss": [], "val_auc": [],
                                     "val_ap": [], "time_ms": []}
-        best = {"auc": -1.0, "ap": None, "epoch": 0, "state": None}
+        best = {"score": -math.inf, "auc": None, "ap": None, "epoch": 0,
+                "state": None}
+        keep_last = config.select == "last"
         stopped, waited = None, 0
-        bar = tqdm(range(1, config.epochs + 1), disable=not config.progress,
+        if self.epochs_done >= config.epochs:
+            raise ValueError(f"already trained {self.epochs_done} epochs of "
+                             f"{config.epochs}: raise epochs to go on")
+        bar = tqdm(range(self.epochs_done + 1, config.epochs + 1),
+                   disable=not config.progress,
                    desc=type(self.model).__name__, leave=False)
         for epoch in bar:
             loss, step_ms = self._time_step(train_data, pos)
             if not math.isfinite(loss):
+                kept = epoch - 1 if keep_last else best["epoch"]
                 stopped = (f"loss became {loss} at epoch {epoch}; stopped and "
-                           f"kept the weights of epoch {best['epoch']}")
+                           f"kept the weights of epoch {kept}")
                 log.warning(stopped)
                 break
+            self.epochs_done = epoch
             history["epoch"].append(epoch)
             history["loss"].append(loss)
             history["time_ms"].append(step_ms)
             val_auc = val_ap = None
             if val_data is not None and epoch % config.eval_every == 0:
                 val_auc, val_ap = self.evaluate(val_data)
-                if val_auc > best["auc"]:
-                    best.update(auc=val_auc, ap=val_ap, epoch=epoch,
+                score = SELECT[config.select](val_auc, val_ap)
+                if not keep_last and score > best["score"]:
+                    best.update(score=score, auc=val_auc, ap=val_ap,
+                                epoch=epoch,
                                 state=copy.deepcopy(self.model.state_dict()))
                     waited = 0
                 else:
@@ -265,16 +369,19 @@ class Trainer:
                 stopped = f"early stop at epoch {epoch}"
                 break
         bar.close()
+        self.last_weights = copy.deepcopy(self.model.state_dict())
         if best["state"] is not None:
             self.model.load_state_dict(best["state"])
-        else:
+        else:  # the last epoch's weights are kept
             best["epoch"] = history["epoch"][-1] if history["epoch"] else 0
+            if val_data is not None and keep_last:
+                best["auc"], best["ap"] = self.evaluate(val_data)
         test_auc = test_ap = None
         if test_data is not None:
             test_auc, test_ap = self.evaluate(test_data.to(self.device))
         return FitResult(
             best_epoch=best["epoch"],
-            val_auc=best["auc"] if best["state"] is not None else None,
+            val_auc=best["auc"],
             val_ap=best["ap"],
             test_auc=test_auc,
             test_ap=test_ap,
