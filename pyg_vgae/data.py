@@ -209,6 +209,9 @@ def load_graph_file(path: str | Path, features: str | Path | None = None
                     ) -> Data:
     """A user's graph: a saved PyG ``Data`` (``.pt``) or an edge list."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a folder; pass a .pt or edge-list "
+                         f"file (or --root for Planetoid data)")
     if not path.is_file():
         raise FileNotFoundError(f"no such graph file: '{path}'")
     if path.suffix == ".pt":
@@ -265,7 +268,7 @@ def load_dataset(name: str | None = None, root: str | None = None,
         return synthetic_graph()
     if name.lower() in PLANETOID:
         return load_planetoid(name, root, normalize_features)
-    if Path(name).suffix or os.path.sep in name:
+    if Path(name).suffix or os.path.sep in name or Path(name).exists():
         return load_graph_file(name, features)
     raise ValueError(f"unknown dataset '{name}'; use Cora, CiteSeer, PubMed, "
                      f"'{SYNTHETIC}', or a path to a .pt or edge-list file")

@@ -31,6 +31,15 @@ class MLPDiscriminator(torch.nn.Module):
                  hidden_channels: int | Sequence[int] = 64,
                  num_layers: int = 3, dropout: float = 0.0):
         super().__init__()
+        widths = [in_channels] + ([hidden_channels]
+                                  if isinstance(hidden_channels, int)
+                                  else list(hidden_channels))
+        if not all(isinstance(w, int) and w >= 1 for w in widths):
+            raise ValueError(f"in_channels and hidden_channels must be "
+                             f"positive integers, got {in_channels!r} and "
+                             f"{hidden_channels!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if isinstance(hidden_channels, int):
             if num_layers < 2:
                 raise ValueError(f"num_layers must be at least 2, got "

@@ -103,6 +103,10 @@ class GNNEncoder(torch.nn.Module):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got "
                                  f"{value!r}")
+        if not isinstance(in_channels, int) or in_channels == 0 \
+                or in_channels < -1:
+            raise ValueError(f"in_channels must be a positive integer (or -1 "
+                             f"to infer it lazily), got {in_channels!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         gnn_class = _gnn_class(conv)

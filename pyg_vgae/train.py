@@ -4,10 +4,12 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import random
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
@@ -140,6 +142,25 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
+def rng_state() -> dict:
+    """The states of the generators training draws from: torch (noise of
+    VGAE, prior samples of ARGA), Python's ``random`` and NumPy (PyG's
+    negative sampling)."""
+    state = {"torch": torch.random.get_rng_state(),
+             "python": random.getstate(), "numpy": np.random.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.random.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def check_graph(data: Data, what: str) -> None:
     """The trainer's input: features and edges that match and are finite."""
     if not isinstance(data, Data):
@@ -207,7 +228,7 @@ class Trainer:
         number generator's state."""
         return {"epochs_done": self.epochs_done,
                 "last_weights": self.last_weights,
-                "rng_state": torch.random.get_rng_state(),
+                "rng_state": rng_state(),
                 **{name: optimizer.state_dict()
                    for name, optimizer in self._optimizers().items()}}
 
@@ -224,7 +245,7 @@ class Trainer:
         for name, optimizer in optimizers.items():
             optimizer.load_state_dict(state[name])
         if state.get("rng_state") is not None:
-            torch.random.set_rng_state(state["rng_state"])
+            set_rng_state(state["rng_state"])
         self.epochs_done = int(state.get("epochs_done", 0))
         self.last_weights = state.get("last_weights")
 
