@@ -9,9 +9,34 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from torch_geometric.nn import MLP
-from torch_geometric.nn.models import InnerProductDecoder
+from torch_geometric.nn.models import \
+    InnerProductDecoder as PyGInnerProduct
 
 __all__ = ["InnerProductDecoder", "MLPDecoder"]
+
+
+def _pair_rows(z: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
+    # index_select, not z[index]: its backward is a plain index_add, several
+    # times faster on CPU than advanced indexing's accumulate-put.
+    return z.index_select(0, edge_index[0]), z.index_select(0, edge_index[1])
+
+
+class InnerProductDecoder(PyGInnerProduct):
+    r"""PyG's :class:`~torch_geometric.nn.models.InnerProductDecoder`
+    (`Kipf and Welling, 2016 <https://arxiv.org/abs/1611.07308>`_),
+
+    .. math::
+        p(A_{ij} = 1 \mid z_i, z_j) = \sigma(z_i^\top z_j),
+
+    with a faster backward pass; same outputs and signatures.
+    """
+
+    def forward(self, z: Tensor, edge_index: Tensor,
+                sigmoid: bool = True) -> Tensor:
+        """Decode the pairs in ``edge_index``."""
+        source, target = _pair_rows(z, edge_index)
+        value = (source * target).sum(dim=1)
+        return torch.sigmoid(value) if sigmoid else value
 
 
 class MLPDecoder(torch.nn.Module):
@@ -50,7 +75,8 @@ class MLPDecoder(torch.nn.Module):
     def forward(self, z: Tensor, edge_index: Tensor,
                 sigmoid: bool = True) -> Tensor:
         """Decode the pairs in ``edge_index``."""
-        value = self.mlp(z[edge_index[0]] * z[edge_index[1]]).squeeze(-1)
+        source, target = _pair_rows(z, edge_index)
+        value = self.mlp(source * target).squeeze(-1)
         return torch.sigmoid(value) if sigmoid else value
 
     def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:

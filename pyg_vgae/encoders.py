@@ -18,15 +18,17 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.inits import glorot
-from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
+from torch_geometric.nn.models import GAT, GIN, GraphSAGE
 from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
+from .sparse import CachedGCN
 
-#: Conv names accepted by :class:`GNNEncoder`.
+#: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
+#: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
 CONVS: dict[str, type[BasicGNN]] = {
-    "gcn": GCN,
+    "gcn": CachedGCN,
     "sage": GraphSAGE,
     "gat": GAT,
     "gin": GIN,

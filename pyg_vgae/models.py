@@ -16,11 +16,12 @@ import torch
 import torch_geometric.nn as pyg_nn
 from torch import Tensor
 from torch.nn import Module
-from torch_geometric.utils import (add_remaining_self_loops, negative_sampling,
-                                   to_dense_adj, to_undirected)
+from torch_geometric.utils import (add_remaining_self_loops, to_dense_adj,
+                                   to_undirected)
 
-from . import losses
+from . import losses, sampling
 from .checks import check_edge_index
+from .decoders import InnerProductDecoder
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -40,7 +41,8 @@ class GAE(pyg_nn.GAE):
         encoder: The encoder module.
         decoder: The decoder module; PyG's
             :class:`~torch_geometric.nn.models.InnerProductDecoder` when
-            ``None``.
+            ``None`` (:class:`pyg_vgae.InnerProductDecoder`, a faster
+            subclass).
         neg_ratio: Negatives sampled per positive edge by
             :meth:`recon_loss` when none are given.
         max_dense_bytes: Memory budget of anything that builds an
@@ -51,7 +53,8 @@ class GAE(pyg_nn.GAE):
     def __init__(self, encoder: Module, decoder: Module | None = None, *,
                  neg_ratio: float = 1.0,
                  max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES):
-        pyg_nn.GAE.__init__(self, encoder, decoder)
+        pyg_nn.GAE.__init__(self, encoder, decoder if decoder is not None
+                            else InnerProductDecoder())
         if neg_ratio <= 0:
             raise ValueError(f"neg_ratio must be positive, got {neg_ratio}")
         self.neg_ratio = neg_ratio
@@ -60,17 +63,17 @@ class GAE(pyg_nn.GAE):
     def sample_negatives(self, pos_edge_index: Tensor, num_nodes: int,
                          exclude_edge_index: Tensor | None = None,
                          num_neg_samples: int | None = None) -> Tensor:
-        """Sample node pairs that are neither in ``pos_edge_index`` nor in
-        ``exclude_edge_index`` (for instance a split's validation and test
-        edges), ``neg_ratio`` per positive edge by default."""
-        known = pos_edge_index if exclude_edge_index is None else torch.cat(
-            [pos_edge_index, exclude_edge_index.to(pos_edge_index.device)],
-            dim=1)
+        """Sample node pairs ``(i, j)``, ``i != j``, that are in neither
+        direction in ``pos_edge_index`` nor in ``exclude_edge_index`` (for
+        instance a split's validation and test edges), ``neg_ratio`` per
+        positive edge by default
+        (:func:`pyg_vgae.sampling.sample_negatives`)."""
+        known = (pos_edge_index, ) if exclude_edge_index is None else (
+            pos_edge_index, exclude_edge_index.to(pos_edge_index.device))
         if num_neg_samples is None:
             num_neg_samples = max(1, round(self.neg_ratio *
                                            pos_edge_index.size(1)))
-        return negative_sampling(known, num_nodes,
-                                 num_neg_samples=num_neg_samples)
+        return sampling.sample_negatives(known, num_nodes, num_neg_samples)
 
     def recon_loss(self, z: Tensor, pos_edge_index: Tensor,
                    neg_edge_index: Tensor | None = None, *,
@@ -91,8 +94,11 @@ class GAE(pyg_nn.GAE):
                                                    exclude_edge_index)
         else:
             check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
-        pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
-        neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
+        # One decoder call for both: half the gathers and their backward.
+        logits = self.decoder(z, torch.cat([pos_edge_index, neg_edge_index],
+                                           dim=1), sigmoid=False)
+        pos_logits, neg_logits = logits.split(
+            [pos_edge_index.size(1), neg_edge_index.size(1)])
         return losses.sampled_recon_loss(pos_logits, neg_logits)
 
     def full_recon_loss(self, z: Tensor, edge_index: Tensor,

@@ -1,0 +1,70 @@
+r"""Negative sampling for sparse graphs, fast enough to run every step.
+
+PyG's :func:`~torch_geometric.utils.negative_sampling` rebuilds its index of
+the known edges on each call; on Cora that is half of a GAE training step.
+Here the known edges are hashed to sorted keys :math:`i N + j` once per
+edge tensor (cached on its identity, as in :mod:`pyg_vgae.sparse`), and each
+call draws uniform pairs :math:`i \ne j`, drops those whose key is known
+(one binary search each) and redraws the few that were.
+
+Both directions of every known edge are excluded, so an undirected graph
+stored one way round never yields its own edges reversed as negatives.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import negative_sampling
+
+from .sparse import _TensorCache
+
+#: Above this share of known pairs, rejection gets slow: fall back to PyG.
+MAX_DENSITY = 0.25
+
+_key_cache = _TensorCache()
+
+
+def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int) -> Tensor:
+    def build() -> Tensor:
+        edges = torch.cat(edge_indices, dim=1)
+        keys = torch.cat([edges[0] * num_nodes + edges[1],
+                          edges[1] * num_nodes + edges[0]])
+        return torch.unique(keys)  # sorted
+
+    return _key_cache.get(edge_indices, (num_nodes, ), build)
+
+
+def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
+                     num_samples: int) -> Tensor:
+    """``num_samples`` pairs ``(i, j)``, ``i != j``, in neither direction in
+    any of ``edge_indices``; drawn with the torch random generator.
+
+    Pairs are drawn with replacement, so a pair may repeat (for sparse
+    graphs rarely; PyG draws without). Falls back to PyG's sampler when
+    more than a quarter of all pairs are known, which, like PyG, may return
+    fewer pairs than asked.
+    """
+    if num_nodes < 2:
+        raise ValueError(f"cannot sample negative pairs among {num_nodes} "
+                         f"node(s)")
+    device = edge_indices[0].device
+    known = _known_keys(edge_indices, num_nodes)
+    pairs = num_nodes * (num_nodes - 1)
+    if known.numel() > MAX_DENSITY * pairs:
+        return negative_sampling(torch.cat(edge_indices, dim=1), num_nodes,
+                                 num_neg_samples=num_samples)
+    found: list[Tensor] = []
+    missing = num_samples
+    while missing > 0:
+        draws = int(missing * 1.1) + 16
+        source = torch.randint(0, num_nodes, (draws, ), device=device)
+        target = torch.randint(0, num_nodes - 1, (draws, ), device=device)
+        target = target + (target >= source)  # skips self-loops uniformly
+        keys = source * num_nodes + target
+        slot = torch.searchsorted(known, keys).clamp_(max=known.numel() - 1)
+        fresh = known[slot] != keys if known.numel() else \
+            torch.ones_like(keys, dtype=torch.bool)
+        batch = torch.stack([source[fresh], target[fresh]])[:, :missing]
+        found.append(batch)
+        missing -= batch.size(1)
+    return torch.cat(found, dim=1)

@@ -1,0 +1,209 @@
+r"""Fast GCN propagation for graphs that do not change between steps.
+
+Training an auto-encoder calls the encoder hundreds of times on the same
+``x`` and ``edge_index``. PyG's :class:`~torch_geometric.nn.conv.GCNConv`
+recomputes :math:`\hat{A} = D^{-1/2}(A + I)D^{-1/2}` on every call (unless
+``cached=True``, which then silently ignores any other graph) and multiplies
+the dense feature matrix even when, as for Planetoid's bag-of-words, 99% of
+it is zeros. :class:`CachedGCNConv` keeps the same parameters and outputs,
+but
+
+* builds :math:`\hat{A}` once per ``edge_index`` *tensor* as a CSR matrix
+  (keyed on the tensor's identity and version, so a new or modified graph is
+  never served a stale matrix), and propagates with sparse-dense products;
+* multiplies sparse features as a CSR matrix, with a hand-written backward
+  pass (:math:`\partial L / \partial W = (X^\top G)^\top`) that never makes
+  :math:`X` dense.
+"""
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.nn.models import GCN
+
+#: Features with at most this share of non-zeros are multiplied as sparse.
+SPARSE_FEATURE_DENSITY = 0.1
+
+
+class _TensorCache:
+    """A small LRU cache of values derived from tensors, keyed on the
+    tensors' identity and in-place version (never on their address alone,
+    which a new tensor may reuse)."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+
+    @staticmethod
+    def _key(tensors: tuple, extra: tuple) -> tuple:
+        return tuple((id(t), t._version) if t is not None else None
+                     for t in tensors) + extra
+
+    def get(self, tensors: tuple, extra: tuple, build: Callable[[], Any]
+            ) -> Any:
+        key = self._key(tensors, extra)
+        entry = self.entries.get(key)
+        if entry is not None and all(
+                (ref is None and t is None) or (ref is not None and ref() is t)
+                for ref, t in zip(entry[0], tensors)):
+            self.entries.move_to_end(key)
+            return entry[1]
+        value = build()
+        for stale in [k for k, (refs, _) in self.entries.items()
+                      if any(r is not None and r() is None for r in refs)]:
+            del self.entries[stale]  # its tensors are gone: free the memory
+        refs = tuple(weakref.ref(t) if t is not None else None
+                     for t in tensors)
+        self.entries[key] = (refs, value)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+_adjacency_cache = _TensorCache()
+_feature_cache = _TensorCache()
+
+
+def clear_caches() -> None:
+    """Forget every cached adjacency and sparse feature matrix."""
+    _adjacency_cache.clear()
+    _feature_cache.clear()
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``matrix @ dense`` with the gradient ``matrix.T @ grad``; both
+    matrices are CSR and given, so nothing is transposed or densified."""
+
+    @staticmethod
+    def forward(ctx, matrix: Tensor, matrix_t: Tensor,
+                dense: Tensor) -> Tensor:
+        ctx.matrix_t = matrix_t
+        return matrix @ dense
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return None, None, ctx.matrix_t @ grad
+
+
+class SparseMatrix:
+    """A fixed CSR matrix and its transpose, multiplied with autograd
+    through the dense side only."""
+
+    def __init__(self, matrix: Tensor, matrix_t: Tensor | None = None):
+        self.matrix = matrix
+        self.matrix_t = matrix if matrix_t is None else matrix_t
+
+    def __matmul__(self, dense: Tensor) -> Tensor:
+        return _SparseProduct.apply(self.matrix, self.matrix_t, dense)
+
+
+def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
+         ) -> Tensor:
+    return torch.sparse_coo_tensor(torch.stack([row, col]), value, shape
+                                   ).coalesce().to_sparse_csr()
+
+
+def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
+                         num_nodes: int, improved: bool = False,
+                         add_self_loops: bool = True,
+                         dtype: torch.dtype = torch.float32) -> SparseMatrix:
+    r""":math:`\hat{A}` of :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`
+    as a CSR matrix (rows are targets, as in PyG's message passing), cached
+    per ``edge_index`` tensor."""
+
+    def build() -> SparseMatrix:
+        with torch.no_grad():
+            index, weight = gcn_norm(edge_index, edge_weight, num_nodes,
+                                     improved, add_self_loops,
+                                     flow="source_to_target", dtype=dtype)
+            weight = weight.to(dtype)
+            shape = (num_nodes, num_nodes)
+            matrix = _csr(index[1], index[0], weight, shape)
+            matrix_t = _csr(index[0], index[1], weight, shape)
+            symmetric = torch.equal(matrix.crow_indices(),
+                                    matrix_t.crow_indices()) and \
+                torch.equal(matrix.col_indices(), matrix_t.col_indices()) \
+                and torch.equal(matrix.values(), matrix_t.values())
+        return SparseMatrix(matrix, None if symmetric else matrix_t)
+
+    return _adjacency_cache.get(
+        (edge_index, edge_weight),
+        (num_nodes, improved, add_self_loops, edge_index.device, dtype),
+        build)
+
+
+def sparse_features(x: Tensor) -> SparseMatrix | None:
+    """``x`` as a CSR matrix when it is mostly zeros and needs no gradient,
+    else ``None``; cached per ``x`` tensor."""
+    if x.requires_grad or x.dim() != 2 or not x.is_floating_point():
+        return None
+
+    def build() -> SparseMatrix | None:
+        with torch.no_grad():
+            if torch.count_nonzero(x) > SPARSE_FEATURE_DENSITY * x.numel():
+                return None
+            return SparseMatrix(x.to_sparse_csr(),
+                                x.t().contiguous().to_sparse_csr())
+
+    return _feature_cache.get((x, ), (x.device, ), build)
+
+
+class CachedGCNConv(GCNConv):
+    r"""PyG's :class:`~torch_geometric.nn.conv.GCNConv` (same parameters,
+    same output, same ``state_dict``),
+
+    .. math::
+        X' = \hat{A} X W + b, \qquad
+        \hat{A} = D^{-1/2}(A + I)D^{-1/2},
+
+    that caches :math:`\hat{A}` per ``edge_index`` tensor and multiplies
+    sparse features as sparse (see :mod:`pyg_vgae.sparse`). Falls back to
+    GCNConv for sparse adjacencies, ``cached=True``, ``normalize=False`` and
+    edge weights that need a gradient.
+    """
+
+    def forward(self, x: Tensor, edge_index: Any,
+                edge_weight: Tensor | None = None) -> Tensor:
+        if not self._can_cache(x, edge_index, edge_weight):
+            return super().forward(x, edge_index, edge_weight)
+        adjacency = normalized_adjacency(edge_index, edge_weight, x.size(0),
+                                         self.improved, self.add_self_loops,
+                                         x.dtype)
+        features = sparse_features(x)
+        if features is not None:
+            out = (features @ self.lin.weight.t())
+        else:
+            out = self.lin(x)
+        out = adjacency @ out
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def _can_cache(self, x: Tensor, edge_index: Any,
+                   edge_weight: Tensor | None) -> bool:
+        return (isinstance(x, Tensor) and isinstance(edge_index, Tensor)
+                and not edge_index.is_sparse
+                and edge_index.layout == torch.strided
+                and self.normalize and not self.cached
+                and (edge_weight is None or not edge_weight.requires_grad)
+                and x.dtype in (torch.float32, torch.float64)
+                and x.dim() == 2)
+
+
+class CachedGCN(GCN):
+    """PyG's :class:`~torch_geometric.nn.models.GCN` over
+    :class:`CachedGCNConv`."""
+
+    def init_conv(self, in_channels: int, out_channels: int,
+                  **kwargs: Any) -> CachedGCNConv:
+        return CachedGCNConv(in_channels, out_channels, **kwargs)

@@ -1,0 +1,128 @@
+"""The cached GCN propagation and the fast negative sampler give what PyG's
+own code gives."""
+import pytest
+import torch
+from torch_geometric.nn import GCNConv
+from torch_geometric.utils import erdos_renyi_graph
+
+from pyg_vgae import GAE, GCNEncoder
+from pyg_vgae.sampling import sample_negatives
+from pyg_vgae.sparse import CachedGCNConv, _adjacency_cache, clear_caches
+
+
+def pair(**kwargs):
+    torch.manual_seed(0)
+    reference = GCNConv(20, 8, **kwargs)
+    cached = CachedGCNConv(20, 8, **kwargs)
+    cached.load_state_dict(reference.state_dict())
+    return reference, cached
+
+
+def sparse_x(rows=30, cols=20, density=0.05):
+    return (torch.rand(rows, cols) < density).float() * torch.rand(rows, cols)
+
+
+@pytest.mark.parametrize("x_kind", ["dense", "sparse"])
+@pytest.mark.parametrize("directed", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cached_conv_equals_pyg_gcnconv(x_kind, directed, weighted):
+    clear_caches()
+    x = torch.randn(30, 20) if x_kind == "dense" else sparse_x()
+    edge_index = erdos_renyi_graph(30, 0.15, directed=directed)
+    weight = torch.rand(edge_index.size(1)) if weighted else None
+    reference, cached = pair()
+    expected, got = reference(x, edge_index, weight), cached(x, edge_index,
+                                                             weight)
+    assert torch.allclose(expected, got, atol=1e-5)
+    expected.square().sum().backward()
+    got.square().sum().backward()
+    for a, b in zip(reference.parameters(), cached.parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-4)
+
+
+def test_cached_conv_float64_and_improved():
+    x = torch.randn(30, 20, dtype=torch.float64)
+    edge_index = erdos_renyi_graph(30, 0.2)
+    reference, cached = pair(improved=True)
+    reference, cached = reference.double(), cached.double()
+    assert torch.allclose(reference(x, edge_index), cached(x, edge_index))
+
+
+def test_cache_never_serves_a_stale_graph():
+    clear_caches()
+    x = torch.randn(30, 20)
+    reference, cached = pair()
+    edge_index = erdos_renyi_graph(30, 0.2)
+    cached(x, edge_index)
+    edge_index[1, :5] = (edge_index[1, :5] + 1) % 30  # in place
+    assert torch.allclose(cached(x, edge_index), reference(x, edge_index),
+                          atol=1e-5)
+    other = erdos_renyi_graph(30, 0.2)
+    assert torch.allclose(cached(x, other), reference(x, other), atol=1e-5)
+    # A graph that is gone does not keep its matrix alive.
+    entries = len(_adjacency_cache.entries)
+    del other, edge_index
+    cached(x, erdos_renyi_graph(30, 0.2))
+    assert len(_adjacency_cache.entries) <= entries
+
+
+def test_cached_conv_falls_back_for_gradients_through_edge_weights():
+    x = torch.randn(30, 20)
+    edge_index = erdos_renyi_graph(30, 0.2)
+    weight = torch.rand(edge_index.size(1), requires_grad=True)
+    reference, cached = pair()
+    cached(x, edge_index, weight).sum().backward()
+    assert weight.grad is not None and torch.isfinite(weight.grad).all()
+
+
+def test_encoder_keeps_pyg_state_dict_keys():
+    keys = set(GCNEncoder(20, 16, 8).state_dict())
+    assert keys == {"gnn.convs.0.bias", "gnn.convs.0.lin.weight",
+                    "gnn.convs.1.bias", "gnn.convs.1.lin.weight"}
+
+
+def test_negatives_avoid_known_edges_both_ways_and_self_loops():
+    pos = erdos_renyi_graph(50, 0.05, directed=True)
+    held_out = erdos_renyi_graph(50, 0.02, directed=True)
+    neg = sample_negatives((pos, held_out), 50, 5000)
+    assert neg.shape == (2, 5000)
+    assert (neg[0] != neg[1]).all()
+    known = set(map(tuple, torch.cat([pos, held_out], 1).t().tolist()))
+    for i, j in neg.t().tolist():
+        assert (i, j) not in known and (j, i) not in known
+
+
+def test_negatives_are_uniform_over_free_pairs():
+    torch.manual_seed(0)
+    neg = sample_negatives((torch.tensor([[0], [1]]), ), 4, 40_000)
+    counts = torch.bincount(neg[0] * 4 + neg[1], minlength=16).float()
+    free = counts[counts > 0]
+    assert len(free) == 10  # 12 ordered pairs off the diagonal, minus 2
+    assert (free / free.mean() - 1).abs().max() < 0.1
+
+
+def test_negatives_fixed_by_seed_and_dense_fallback():
+    pos = erdos_renyi_graph(40, 0.1)
+    torch.manual_seed(3)
+    first = sample_negatives((pos, ), 40, 100)
+    torch.manual_seed(3)
+    assert torch.equal(first, sample_negatives((pos, ), 40, 100))
+    dense = erdos_renyi_graph(10, 0.8)
+    neg = sample_negatives((dense, ), 10, 5)
+    known = set(map(tuple, dense.t().tolist()))
+    assert all((i, j) not in known for i, j in neg.t().tolist())
+
+
+def test_sampler_refuses_a_single_node():
+    with pytest.raises(ValueError, match="1 node"):
+        sample_negatives((torch.tensor([[0], [0]]), ), 1, 3)
+
+
+def test_gae_recon_loss_uses_the_fast_sampler():
+    model = GAE(GCNEncoder(20, 16, 8))
+    x, edge_index = torch.randn(30, 20), erdos_renyi_graph(30, 0.2)
+    z = model.encode(x, edge_index)
+    loss = model.recon_loss(z, edge_index)
+    assert torch.isfinite(loss)
+    neg = model.sample_negatives(edge_index, 30)
+    assert neg.size(1) == edge_index.size(1)
