@@ -16,8 +16,8 @@ import torch
 import torch_geometric.nn as pyg_nn
 from torch import Tensor
 from torch.nn import Module
-from torch_geometric.utils import (add_remaining_self_loops, to_dense_adj,
-                                   to_undirected)
+from torch_geometric.utils import (add_remaining_self_loops, coalesce,
+                                   to_dense_adj, to_undirected)
 
 from . import losses, sampling
 from .checks import check_edge_index
@@ -107,16 +107,24 @@ class GAE(pyg_nn.GAE):
         pairs, :func:`pyg_vgae.losses.dense_recon_loss`.
 
         The target is the adjacency of ``edge_index``, with self-loops as in
-        the original (``adj + I``).  Raises :class:`MemoryError` when
-        :math:`N^2` exceeds ``max_dense_bytes``.
+        the original (``adj + I``). With the inner-product decoder it is
+        computed from the edge list, a block of rows at a time
+        (:func:`pyg_vgae.losses.inner_product_recon_loss`): time
+        :math:`O(N^2 d)`, no :math:`N \times N` matrix. Other decoders
+        build the dense matrix, and raise :class:`MemoryError` when it
+        exceeds ``max_dense_bytes``.
         """
         num_nodes = z.size(0)
-        losses.check_dense_budget(num_nodes, self.max_dense_bytes,
-                                  element_size=3 * z.element_size(),
-                                  what="the full reconstruction loss")
+        check_edge_index(edge_index, num_nodes)
         if add_self_loops:
             edge_index, _ = add_remaining_self_loops(edge_index,
                                                      num_nodes=num_nodes)
+        if isinstance(self.decoder, pyg_nn.models.InnerProductDecoder):
+            return losses.inner_product_recon_loss(
+                z, coalesce(edge_index, num_nodes=num_nodes))
+        losses.check_dense_budget(num_nodes, self.max_dense_bytes,
+                                  element_size=3 * z.element_size(),
+                                  what="the full reconstruction loss")
         target = to_dense_adj(edge_index, max_num_nodes=num_nodes)[0]
         target = target.clamp_(max=1.0).to(z.dtype)
         logits = self.decoder.forward_all(z, sigmoid=False)

@@ -17,6 +17,7 @@ but
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -107,10 +108,16 @@ class SparseMatrix:
         return _SparseProduct.apply(self.matrix, self.matrix_t, dense)
 
 
+def _to_csr(matrix: Tensor) -> Tensor:
+    with warnings.catch_warnings():  # "CSR support is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return matrix.to_sparse_csr()
+
+
 def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
          ) -> Tensor:
-    return torch.sparse_coo_tensor(torch.stack([row, col]), value, shape
-                                   ).coalesce().to_sparse_csr()
+    return _to_csr(torch.sparse_coo_tensor(torch.stack([row, col]), value,
+                                           shape).coalesce())
 
 
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
@@ -152,8 +159,7 @@ def sparse_features(x: Tensor) -> SparseMatrix | None:
         with torch.no_grad():
             if torch.count_nonzero(x) > SPARSE_FEATURE_DENSITY * x.numel():
                 return None
-            return SparseMatrix(x.to_sparse_csr(),
-                                x.t().contiguous().to_sparse_csr())
+            return SparseMatrix(_to_csr(x), _to_csr(x.t().contiguous()))
 
     return _feature_cache.get((x, ), (x.device, ), build)
 

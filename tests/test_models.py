@@ -44,10 +44,30 @@ def test_full_recon_loss_equals_dense_loss_on_adj_plus_identity():
     assert (pw, norm) == (pytest.approx(0.8), pytest.approx(9 / 8))
 
 
-def test_full_recon_loss_refuses_above_budget():
-    model = GAE(lambda x: x, max_dense_bytes=1000)
+def test_full_recon_loss_by_blocks_matches_dense_values_and_gradients():
+    torch.manual_seed(0)
+    z = torch.randn(37, 4, requires_grad=True)
+    edge_index = torch.cat([ring(37), ring(37)[:, :5]], dim=1)  # duplicates
+    target = torch.eye(37)
+    target[edge_index[0], edge_index[1]] = 1
+    expected = losses.dense_recon_loss(z @ z.t(), target)
+    (expected_grad, ) = torch.autograd.grad(expected, z)
+    got = losses.inner_product_recon_loss(
+        z, torch.nonzero(target).t(), block=8)
+    (got_grad, ) = torch.autograd.grad(got, z)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert torch.allclose(got_grad, expected_grad, atol=1e-6)
+
+
+def test_full_recon_loss_refuses_above_budget_only_when_dense():
+    # The MLP decoder needs the dense N x N logits: refused.
+    model = GAE(lambda x: x, MLPDecoder(2, 4), max_dense_bytes=1000)
     with pytest.raises(MemoryError, match="full reconstruction"):
         model.full_recon_loss(torch.randn(100, 2), ring(100))
+    # The inner product goes by blocks of rows: no N x N, no refusal.
+    model = GAE(lambda x: x, max_dense_bytes=1000)
+    assert torch.isfinite(model.full_recon_loss(torch.randn(100, 2),
+                                                ring(100)))
 
 
 def test_test_ranks_by_logits_not_rounded_probabilities():
