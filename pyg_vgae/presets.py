@@ -32,6 +32,7 @@ class ModelSpec:
     norm: str | None = None
     bias: bool = True
     decoder: str = "inner"
+    neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
 
     def __post_init__(self) -> None:
@@ -68,8 +69,8 @@ def build_model(spec: ModelSpec) -> GAE:
     if spec.model in ("arga", "argva"):
         return model_class(encoder,
                            MLPDiscriminator(spec.latent, spec.disc_hidden),
-                           decoder)
-    return model_class(encoder, decoder)
+                           decoder, neg_ratio=spec.neg_ratio)
+    return model_class(encoder, decoder, neg_ratio=spec.neg_ratio)
 
 
 _VGAE_CODE = {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200,

@@ -116,8 +116,9 @@ def _to_csr(matrix: Tensor) -> Tensor:
 
 def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
          ) -> Tensor:
-    return _to_csr(torch.sparse_coo_tensor(torch.stack([row, col]), value,
-                                           shape).coalesce())
+    return _to_csr(torch.sparse_coo_tensor(
+        torch.stack([row, col]), value, shape,
+        check_invariants=False).coalesce())  # gcn_norm's indices are valid
 
 
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
 from tqdm.auto import tqdm
 
 from .checks import check_edge_index, check_features
@@ -42,6 +43,10 @@ class TrainConfig:
         disc_steps: Discriminator steps before each encoder step (ARGA).
         disc_lr: Adam learning rate of the discriminator.
         recon_steps: Encoder steps per epoch.
+        mask_ratio: Edge masking (as in masked graph auto-encoders): each
+            step hides this share of the training edges from the encoder
+            and reconstructs only those, so the model learns to predict
+            edges it does not see. ``0`` disables it (sampled loss only).
         separate_generator: ARGA's schedule: the adversarial term gets a
             step and an Adam of its own after the reconstruction steps,
             instead of being added to the encoder loss.
@@ -67,6 +72,7 @@ class TrainConfig:
     disc_steps: int = 1
     disc_lr: float = 0.001
     recon_steps: int = 1
+    mask_ratio: float = 0.0
     separate_generator: bool = False
     patience: int | None = None
     eval_every: int = 1
@@ -91,6 +97,13 @@ class TrainConfig:
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be positive, got "
                              f"{self.patience}")
+        if not 0.0 <= self.mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must lie in [0, 1), got "
+                             f"{self.mask_ratio}")
+        if self.mask_ratio > 0 and self.recon == "full":
+            raise ValueError("edge masking reconstructs the hidden edges "
+                             "only, which the full loss cannot: use "
+                             "recon='sampled' with mask_ratio")
         if self.select not in SELECT:
             raise ValueError(f"select must be one of {sorted(SELECT)}, got "
                              f"'{self.select}'")
@@ -249,13 +262,33 @@ class Trainer:
         self.epochs_done = int(state.get("epochs_done", 0))
         self.last_weights = state.get("last_weights")
 
+    def _encode(self, data: Data, pos_edge_index: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Embeddings, and the positives to reconstruct: every training
+        edge, or with edge masking the hidden share the encoder did not
+        see."""
+        model, ratio = self.model, self.config.mask_ratio
+        if ratio == 0:
+            return model.encode(data.x, data.edge_index), pos_edge_index
+        hidden = torch.rand(pos_edge_index.size(1),
+                            device=pos_edge_index.device) < ratio
+        visible = to_undirected(pos_edge_index[:, ~hidden],
+                                num_nodes=data.num_nodes)
+        return model.encode(data.x, visible), pos_edge_index[:, hidden]
+
     def _encoder_loss(self, data: Data, pos_edge_index: torch.Tensor,
-                      z: torch.Tensor, with_reg: bool) -> torch.Tensor:
+                      z: torch.Tensor, with_reg: bool,
+                      target: torch.Tensor | None = None) -> torch.Tensor:
         model, config = self.model, self.config
         if config.recon == "full":
             loss = model.full_recon_loss(z, data.edge_index)
-        else:
+        elif target is None or target is pos_edge_index:
             loss = model.recon_loss(z, pos_edge_index)
+        else:  # negatives avoid every training edge, hidden or not
+            negatives = model.sample_negatives(
+                pos_edge_index, data.num_nodes, num_neg_samples=max(
+                    1, round(model.neg_ratio * target.size(1))))
+            loss = model.recon_loss(z, target, negatives)
         if self.variational:
             kl_weight = (1.0 / data.num_nodes if config.kl_weight is None
                          else config.kl_weight)
@@ -295,9 +328,9 @@ class Trainer:
         adversarial = self.disc_optimizer is not None
         if adversarial and config.separate_generator:
             for _ in range(config.recon_steps):
-                z = model.encode(data.x, data.edge_index)
+                z, target = self._encode(data, pos_edge_index)
                 loss = self._step(self.optimizer, self._encoder_loss(
-                    data, pos_edge_index, z, with_reg=False))
+                    data, pos_edge_index, z, with_reg=False, target=target))
                 if not math.isfinite(loss):
                     return loss
             z = model.encode(data.x, data.edge_index)
@@ -305,11 +338,12 @@ class Trainer:
             self._step(self.gen_optimizer, model.reg_loss(z))
             return loss
         for _ in range(config.recon_steps):
-            z = model.encode(data.x, data.edge_index)
+            z, target = self._encode(data, pos_edge_index)
             if adversarial:
                 self._discriminator_steps(z)
             loss = self._step(self.optimizer, self._encoder_loss(
-                data, pos_edge_index, z, with_reg=self.adversarial))
+                data, pos_edge_index, z, with_reg=self.adversarial,
+                target=target))
             if not math.isfinite(loss):
                 return loss
         return loss
