@@ -27,9 +27,10 @@ log = logging.getLogger("pyg_vgae")
 
 # CLI flag -> (ModelSpec or TrainConfig field); None means "from the preset".
 SPEC_FLAGS = ("encoder", "hidden", "latent", "num_layers", "dropout",
-              "decoder")
+              "decoder", "neg_ratio")
 TRAIN_FLAGS = ("epochs", "lr", "recon", "kl_weight", "patience", "device",
-               "disc_steps", "select")
+               "disc_steps", "select", "weight_decay", "mask_ratio",
+               "batch_size")
 
 
 class UsageError(Exception):
@@ -81,6 +82,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="weight of the KL term (default: 1/N)")
     parser.add_argument("--disc-steps", type=int, default=None)
     parser.add_argument("--patience", type=_positive_int, default=None)
+    parser.add_argument("--weight-decay", type=float, default=None)
+    parser.add_argument("--neg-ratio", type=_positive_float, default=None,
+                        help="negative pairs per positive edge")
+    parser.add_argument("--mask-ratio", type=float, default=None,
+                        help="share of training edges hidden from the "
+                        "encoder each step and reconstructed (edge masking)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None,
+                        help="train on mini-batches of this many edges "
+                        "(LinkNeighborLoader; needs the sparse extra)")
     parser.add_argument("--select", choices=("auc", "ap", "auc+ap", "last"),
                         default=None, help="keep the weights of the best "
                         "validation score, or of the last epoch")

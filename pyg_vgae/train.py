@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from .checks import check_edge_index, check_features
 from .data import link_labels
+from .minibatch import make_loader, minibatch_epoch
 from .models import ARGA, GAE, _Variational
 
 log = logging.getLogger("pyg_vgae")
@@ -43,6 +44,11 @@ class TrainConfig:
         disc_steps: Discriminator steps before each encoder step (ARGA).
         disc_lr: Adam learning rate of the discriminator.
         recon_steps: Encoder steps per epoch.
+        batch_size: Train on mini-batches of this many training edges with
+            PyG's ``LinkNeighborLoader`` (:mod:`pyg_vgae.minibatch`);
+            ``None`` trains full batch. One epoch is one pass over the
+            edges; evaluation stays full batch.
+        num_neighbors: Neighbours sampled per hop in mini-batch training.
         mask_ratio: Edge masking (as in masked graph auto-encoders): each
             step hides this share of the training edges from the encoder
             and reconstructs only those, so the model learns to predict
@@ -72,6 +78,8 @@ class TrainConfig:
     disc_steps: int = 1
     disc_lr: float = 0.001
     recon_steps: int = 1
+    batch_size: int | None = None
+    num_neighbors: tuple[int, ...] = (10, 10)
     mask_ratio: float = 0.0
     separate_generator: bool = False
     patience: int | None = None
@@ -104,6 +112,17 @@ class TrainConfig:
             raise ValueError("edge masking reconstructs the hidden edges "
                              "only, which the full loss cannot: use "
                              "recon='sampled' with mask_ratio")
+        if self.batch_size is not None:
+            if self.batch_size < 1:
+                raise ValueError(f"batch_size must be positive, got "
+                                 f"{self.batch_size}")
+            if self.recon == "full" or self.mask_ratio > 0 \
+                    or self.separate_generator:
+                raise ValueError("mini-batch training (batch_size) works "
+                                 "with the sampled loss and the joint "
+                                 "schedule only: drop recon='full', "
+                                 "mask_ratio and separate_generator")
+        self.num_neighbors = tuple(self.num_neighbors)
         if self.select not in SELECT:
             raise ValueError(f"select must be one of {sorted(SELECT)}, got "
                              f"'{self.select}'")
@@ -360,7 +379,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         start = time.perf_counter()
-        loss = self.train_step(data, pos)
+        if self.config.batch_size is not None:
+            loss = minibatch_epoch(self, self._loader)
+        else:
+            loss = self.train_step(data, pos)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return loss, 1000 * (time.perf_counter() - start)
@@ -381,6 +403,10 @@ class Trainer:
                if "pos_edge_label_index" in train_data
                or "edge_label_index" in train_data
                else train_data.edge_index)
+        if config.batch_size is not None:
+            self._loader = make_loader(train_data, pos, config.num_neighbors,
+                                       config.batch_size,
+                                       self.model.neg_ratio)
         history: dict[str, list] = {"epoch": [], "loss": [], "val_auc": [],
                                     "val_ap": [], "time_ms": []}
         best = {"score": -math.inf, "auc": None, "ap": None, "epoch": 0,
