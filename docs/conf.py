@@ -6,6 +6,7 @@ reference (from ``pyg-vgae --help``) and the benchmark tables (from
 ``benchmarks/results/*.md``).
 """
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ intersphinx_mapping = {
 intersphinx_timeout = 5
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-exclude_patterns = ["_build", "examples"]
+exclude_patterns = ["_build", "_generated", "examples"]
 html_theme = "alabaster"
 nitpicky = False
 
@@ -91,12 +92,18 @@ def _benchmark_tables() -> None:
         text = table or (f"*No results yet: run* ``benchmarks/"
                          f"{name.split('_')[0]}.py``.\n")
         (GENERATED / f"{name}.rst").write_text(text)
+    plot = RESULTS / "scale.png"
+    if plot.exists():
+        with (GENERATED / "scale.rst").open("a") as handle:
+            handle.write(f"\n.. image:: {os.path.relpath(plot, GENERATED)}"
+                         f"\n   :alt: epoch time and peak memory against "
+                         f"nodes, log-log\n")
 
 
 def setup(app) -> None:
     GENERATED.mkdir(exist_ok=True)
     _cli_reference()
     _benchmark_tables()
-    logging.getLogger("sphinx.sphinx.ext.intersphinx._load").addFilter(
+    logging.getLogger("sphinx.sphinx.ext.intersphinx").addFilter(
         _OfflineInventories())
     sys.path.insert(0, str(DOCS.parent))
