@@ -127,3 +127,38 @@ def test_same_seed_same_numbers(split):
                      ).fit(*split)
     assert first.test_auc == second.test_auc
     assert first.history["loss"] == second.history["loss"]
+
+
+def test_minibatch_training_learns(split):
+    pytest.importorskip("torch_sparse", reason="needs the sparse extra")
+    config = TrainConfig(epochs=15, batch_size=256, num_neighbors=(10, 10),
+                         progress=False)
+    for model_name in ("gae", "vgae", "arga"):
+        result = Trainer(make(model_name), config).fit(*split)
+        assert result.test_auc > 0.75, model_name
+        assert len(result.history["loss"]) == 15
+
+
+def test_minibatch_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="mini-batch"):
+        TrainConfig(batch_size=64, recon="full")
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        TrainConfig(batch_size=0)
+
+
+def test_edge_masking_learns_and_refuses_the_full_loss(split):
+    result = Trainer(make("gae"), TrainConfig(
+        epochs=40, mask_ratio=0.5, progress=False)).fit(*split)
+    assert result.test_auc > 0.75
+    with pytest.raises(ValueError, match="edge masking"):
+        TrainConfig(mask_ratio=0.5, recon="full")
+    with pytest.raises(ValueError, match="mask_ratio"):
+        TrainConfig(mask_ratio=1.0)
+
+
+def test_select_last_keeps_the_final_epoch(split):
+    trainer = Trainer(make("gae"), TrainConfig(epochs=12, select="last",
+                                               progress=False))
+    result = trainer.fit(*split)
+    assert result.best_epoch == 12
+    assert result.val_auc == pytest.approx(result.history["val_auc"][-1])
