@@ -85,6 +85,7 @@ def _benchmark_tables() -> None:
                         ("clustering", "Node clustering"),
                         ("speed_cpu", "Time per training step, CPU"),
                         ("speed_cuda", "Time per training step, CUDA"),
+                        ("minibatch", "Mini-batch against full batch"),
                         ("scale", "Full-batch epoch against graph size")):
         source = RESULTS / f"{name}.md"
         table = _markdown_table_to_rst(source.read_text(), title) \

@@ -91,21 +91,25 @@ def dense_recon_loss(logits: Tensor, target: Tensor,
 
 class _SoftplusOfAllInnerProducts(torch.autograd.Function):
     r""":math:`\sum_{i,j} \mathrm{softplus}(z_i^\top z_j)` and its gradient
-    :math:`(S + S^\top) Z`, :math:`S = \sigma(ZZ^\top)`, computed
-    ``block`` rows at a time: memory :math:`O(\mathrm{block} \cdot N)`,
-    never :math:`N \times N`."""
+    :math:`2 S Z`, :math:`S = \sigma(ZZ^\top)`, computed ``block`` rows at a
+    time over the upper triangle only (the matrix is symmetric): memory
+    :math:`O(\mathrm{block} \cdot N)`, never :math:`N \times N`, and half
+    the pairs."""
 
     @staticmethod
     def forward(ctx, z: Tensor, block: int) -> Tensor:
         total = z.new_zeros(())
         grad = torch.zeros_like(z)
         for start in range(0, z.size(0), block):
-            rows = z[start:start + block]
-            logits = rows @ z.t()
-            total += F.softplus(logits).sum()
+            stop = min(start + block, z.size(0))
+            rows, right = z[start:stop], z[start:]
+            logits = rows @ right.t()  # this block of rows, diagonal onward
+            width = stop - start
+            values = F.softplus(logits)
+            total += values[:, :width].sum() + 2 * values[:, width:].sum()
             prob = torch.sigmoid(logits)
-            grad[start:start + block] += prob @ z
-            grad += prob.t() @ rows
+            grad[start:stop] += 2 * (prob @ right)
+            grad[stop:] += 2 * (prob[:, width:].t() @ rows)
         ctx.save_for_backward(grad)
         return total
 

@@ -246,6 +246,7 @@ class Trainer:
         #: ``config.epochs``.
         self.epochs_done = 0
         self.last_weights: dict | None = None
+        self._loader = None  # the mini-batch loader, built by fit()
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {name: optimizer for name, optimizer in (
