@@ -90,8 +90,12 @@ def _benchmark_tables() -> None:
         source = RESULTS / f"{name}.md"
         table = _markdown_table_to_rst(source.read_text(), title) \
             if source.exists() else ""
-        text = table or (f"*No results yet: run* ``benchmarks/"
-                         f"{name.split('_')[0]}.py``.\n")
+        command = f"benchmarks/{name.split('_')[0]}.py"
+        if name.endswith("cuda"):
+            command += " --device cuda`` *on a machine with a GPU*"
+        else:
+            command += "``"
+        text = table or f"*No results yet: run* ``{command}.\n"
         (GENERATED / f"{name}.rst").write_text(text)
     plot = RESULTS / "scale.png"
     if plot.exists():

@@ -313,6 +313,8 @@ def command_train(args: argparse.Namespace, clustering: bool) -> None:
                            "test_ratio": args.test_ratio})},
             "runs": runs, "summary": summary, "versions": _versions(),
         }
+        if getattr(args, "resume", None):
+            report["config"]["resumed_from"] = str(args.resume)
         report["config"].pop("seed", None)
         report["config"].pop("progress", None)
         atomic_write(args.json, lambda tmp: Path(tmp).write_text(
