@@ -42,8 +42,9 @@ def dense_recon_weights(num_nodes: int, num_edges: int) -> tuple[float, float]:
         w_+ = \frac{N^2 - E}{E}, \qquad
         \mathrm{norm} = \frac{N^2}{2 (N^2 - E)}
 
-    where :math:`E` counts the non-zero entries of the target adjacency
-    (each undirected edge twice, self-loops once).
+    where :math:`E` counts the entries of the training adjacency *without*
+    self-loops (each undirected edge twice), as the original code does even
+    though its target then adds the identity.
     """
     if num_edges <= 0:
         raise ValueError("the target graph has no edges: the weighted "
@@ -120,6 +121,7 @@ class _SoftplusOfAllInnerProducts(torch.autograd.Function):
 
 
 def inner_product_recon_loss(z: Tensor, target_edge_index: Tensor,
+                             pos_weight: float, norm: float,
                              block: int = 256) -> Tensor:
     r""":func:`dense_recon_loss` for the inner-product decoder,
     :math:`s_{ij} = z_i^\top z_j`, from the target's edge list.
@@ -134,10 +136,9 @@ def inner_product_recon_loss(z: Tensor, target_edge_index: Tensor,
         z: Embeddings, :math:`N \times d`.
         target_edge_index: The target's non-zero entries, each once
             (the original's ``adj + I``: with self-loops).
+        pos_weight, norm: The weights, as :func:`dense_recon_weights`.
     """
     num_nodes = z.size(0)
-    weights = dense_recon_weights(num_nodes, target_edge_index.size(1))
-    pos_weight, norm = weights
     pos = (z.index_select(0, target_edge_index[0])
            * z.index_select(0, target_edge_index[1])).sum(dim=1)
     total = _SoftplusOfAllInnerProducts.apply(z, block) \

@@ -107,7 +107,8 @@ class GAE(pyg_nn.GAE):
         pairs, :func:`pyg_vgae.losses.dense_recon_loss`.
 
         The target is the adjacency of ``edge_index``, with self-loops as in
-        the original (``adj + I``). With the inner-product decoder it is
+        the original (``adj + I``); ``pos_weight`` and ``norm`` count the
+        edges without them, also as in the original. With the inner-product decoder it is
         computed from the edge list, a block of rows at a time
         (:func:`pyg_vgae.losses.inner_product_recon_loss`): time
         :math:`O(N^2 d)`, no :math:`N \times N` matrix. Other decoders
@@ -116,19 +117,26 @@ class GAE(pyg_nn.GAE):
         """
         num_nodes = z.size(0)
         check_edge_index(edge_index, num_nodes)
+        edge_index = coalesce(edge_index, num_nodes=num_nodes)
+        # The original weighs by the adjacency without its diagonal, then
+        # adds the identity to the target.
+        without_loops = int((edge_index[0] != edge_index[1]).sum())
+        pos_weight, norm = losses.dense_recon_weights(num_nodes,
+                                                      without_loops)
         if add_self_loops:
             edge_index, _ = add_remaining_self_loops(edge_index,
                                                      num_nodes=num_nodes)
+            edge_index = coalesce(edge_index, num_nodes=num_nodes)
         if isinstance(self.decoder, pyg_nn.models.InnerProductDecoder):
-            return losses.inner_product_recon_loss(
-                z, coalesce(edge_index, num_nodes=num_nodes))
+            return losses.inner_product_recon_loss(z, edge_index, pos_weight,
+                                                   norm)
         losses.check_dense_budget(num_nodes, self.max_dense_bytes,
                                   element_size=3 * z.element_size(),
                                   what="the full reconstruction loss")
         target = to_dense_adj(edge_index, max_num_nodes=num_nodes)[0]
         target = target.clamp_(max=1.0).to(z.dtype)
         logits = self.decoder.forward_all(z, sigmoid=False)
-        return losses.dense_recon_loss(logits, target)
+        return losses.dense_recon_loss(logits, target, pos_weight, norm)
 
     @torch.no_grad()
     def test(self, z: Tensor, pos_edge_index: Tensor,

@@ -36,12 +36,19 @@ def test_full_recon_loss_equals_dense_loss_on_adj_plus_identity():
     model = GAE(lambda x: x)
     target = torch.eye(3)
     target[0, 1] = target[1, 0] = 1
-    expected = losses.dense_recon_loss(z @ z.t(), target)
+    # As the original: weights from the 2 entries of the adjacency without
+    # its diagonal, pos_weight = (9 - 2) / 2, norm = 9 / (2 * 7); target
+    # with the diagonal.
+    pw, norm = losses.dense_recon_weights(3, 2)
+    assert (pw, norm) == (pytest.approx(3.5), pytest.approx(9 / 14))
+    expected = losses.dense_recon_loss(z @ z.t(), target, pw, norm)
     assert model.full_recon_loss(z, edge_index).item() == pytest.approx(
         expected.item())
-    # pos_weight = (9 - 5) / 5, norm = 9 / (2 * 4)
-    pw, norm = losses.dense_recon_weights(3, 5)
-    assert (pw, norm) == (pytest.approx(0.8), pytest.approx(9 / 8))
+    model_mlp = GAE(lambda x: x, MLPDecoder(2, 4))
+    dense_expected = losses.dense_recon_loss(
+        model_mlp.decoder.forward_all(z, sigmoid=False), target, pw, norm)
+    assert model_mlp.full_recon_loss(z, edge_index).item() == \
+        pytest.approx(dense_expected.item())
 
 
 def test_full_recon_loss_by_blocks_matches_dense_values_and_gradients():
@@ -50,10 +57,11 @@ def test_full_recon_loss_by_blocks_matches_dense_values_and_gradients():
     edge_index = torch.cat([ring(37), ring(37)[:, :5]], dim=1)  # duplicates
     target = torch.eye(37)
     target[edge_index[0], edge_index[1]] = 1
-    expected = losses.dense_recon_loss(z @ z.t(), target)
+    pw, norm = losses.dense_recon_weights(37, int(target.sum()))
+    expected = losses.dense_recon_loss(z @ z.t(), target, pw, norm)
     (expected_grad, ) = torch.autograd.grad(expected, z)
     got = losses.inner_product_recon_loss(
-        z, torch.nonzero(target).t(), block=8)
+        z, torch.nonzero(target).t(), pw, norm, block=8)
     (got_grad, ) = torch.autograd.grad(got, z)
     assert got.item() == pytest.approx(expected.item(), rel=1e-5)
     assert torch.allclose(got_grad, expected_grad, atol=1e-6)
