@@ -100,7 +100,8 @@ def _benchmark_tables() -> None:
     plot = RESULTS / "scale.png"
     if plot.exists():
         with (GENERATED / "scale.rst").open("a") as handle:
-            handle.write(f"\n.. image:: {os.path.relpath(plot, GENERATED)}"
+            # Paths in an included file are relative to the including page.
+            handle.write(f"\n.. image:: {os.path.relpath(plot, DOCS)}"
                          f"\n   :alt: epoch time and peak memory against "
                          f"nodes, log-log\n")
 
