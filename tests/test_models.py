@@ -195,3 +195,34 @@ def test_discriminator_shapes_and_layers():
     assert [lin.out_channels for lin in disc.mlp.lins] == [64, 32, 1]
     with pytest.raises(ValueError, match="num_layers"):
         MLPDiscriminator(16, 8, num_layers=1)
+
+
+def test_recommend_matches_brute_force_and_skips_known_edges():
+    torch.manual_seed(0)
+    z = torch.randn(40, 4)
+    known = ring(40)
+    for decoder in (None, MLPDecoder(4, 8)):
+        model = GAE(lambda x: x, decoder)
+        nodes = torch.tensor([0, 5, 39, 17])
+        logits, neighbours = model.recommend(z, nodes, k=5,
+                                             exclude_edge_index=known,
+                                             chunk_size=3)
+        assert logits.shape == neighbours.shape == (4, 5)
+        for row, node in enumerate(nodes.tolist()):
+            candidates = [v for v in range(40) if v != node
+                          and abs(v - node) % 38 != 1]  # ring neighbours
+            pairs = torch.tensor([[node] * len(candidates), candidates])
+            scores = model.decoder(z, pairs, sigmoid=False)
+            expected = [candidates[i] for i in scores.topk(5).indices]
+            assert neighbours[row].tolist() == expected
+            assert torch.allclose(logits[row], scores.topk(5).values,
+                                  atol=1e-5)
+
+
+def test_recommend_refuses_bad_arguments():
+    model = GAE(lambda x: x)
+    z = torch.randn(10, 2)
+    with pytest.raises(ValueError, match="k must lie"):
+        model.recommend(z, torch.tensor([0]), k=10)
+    with pytest.raises(ValueError, match="out of range"):
+        model.recommend(z, torch.tensor([12]), k=2)
