@@ -21,7 +21,7 @@ from .data import load_dataset, split_edges
 from .metrics import cluster_embeddings
 from .presets import (ENCODERS, MODELS, PRESETS, ModelSpec, build_model,
                       preset, preset_data)
-from .train import FitResult, TrainConfig, Trainer
+from .train import STOP_REQUESTED, FitResult, TrainConfig, Trainer
 
 log = logging.getLogger("pyg_vgae")
 
@@ -371,6 +371,9 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 
 
 def _raise_interrupt(signum, frame) -> None:
+    # The flag stops the trainer at the next epoch even if the exception is
+    # swallowed where it lands (an exception in a __del__ is only printed).
+    STOP_REQUESTED.set()
     raise KeyboardInterrupt
 
 
@@ -378,7 +381,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    STOP_REQUESTED.clear()
+    previous = {sig: signal.signal(sig, _raise_interrupt)
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run(args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a parsed command; errors become one line and exit status 2."""
     try:
         if args.command == "embed":
             command_embed(args)

@@ -6,6 +6,7 @@ import logging
 import math
 import random
 import statistics
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -21,6 +22,10 @@ from .minibatch import make_loader, minibatch_epoch
 from .models import ARGA, GAE, _Variational
 
 log = logging.getLogger("pyg_vgae")
+
+#: Set (by the command line's signal handler) to stop :meth:`Trainer.fit`
+#: at the next epoch with a ``KeyboardInterrupt``.
+STOP_REQUESTED = threading.Event()
 
 
 #: Validation score that :meth:`Trainer.fit` maximises, per ``select``.
@@ -421,6 +426,8 @@ class Trainer:
                    disable=not config.progress,
                    desc=type(self.model).__name__, leave=False)
         for epoch in bar:
+            if STOP_REQUESTED.is_set():
+                raise KeyboardInterrupt("stop requested")
             loss, step_ms = self._time_step(train_data, pos)
             if not math.isfinite(loss):
                 kept = epoch - 1 if keep_last else best["epoch"]

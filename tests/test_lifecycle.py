@@ -116,7 +116,7 @@ def test_interrupt_stops_cleanly_without_partial_results(tmp_path, sig):
     assert "dataset" in line, line
     time.sleep(2.0)
     process.send_signal(sig)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # no JSON, no checkpoint, no temp
