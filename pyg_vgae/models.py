@@ -108,8 +108,8 @@ class GAE(pyg_nn.GAE):
 
         The target is the adjacency of ``edge_index``, with self-loops as in
         the original (``adj + I``); ``pos_weight`` and ``norm`` count the
-        edges without them, also as in the original. With the inner-product decoder it is
-        computed from the edge list, a block of rows at a time
+        edges without them, also as in the original. With the inner-product
+        decoder it is computed from the edge list, a block of rows at a time
         (:func:`pyg_vgae.losses.inner_product_recon_loss`): time
         :math:`O(N^2 d)`, no :math:`N \times N` matrix. Other decoders
         build the dense matrix, and raise :class:`MemoryError` when it
@@ -348,7 +348,8 @@ class ARGA(GAE, pyg_nn.ARGA):
         pyg_nn.inits.reset(self.discriminator)
 
     def reg_loss(self, z: Tensor) -> Tensor:
-        """The encoder's adversarial loss, :func:`pyg_vgae.losses.generator_loss`."""
+        """The encoder's adversarial loss,
+        :func:`pyg_vgae.losses.generator_loss`."""
         return losses.generator_loss(self.discriminator(z))
 
     def discriminator_loss(self, z: Tensor) -> Tensor:

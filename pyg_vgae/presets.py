@@ -151,4 +151,5 @@ def preset_data(name: str, model: str) -> dict[str, Any]:
     return {key: settings.get(key, True) for key in DATA_OPTIONS}
 
 
-__all__ = ["ModelSpec", "build_model", "preset", "preset_data", "PRESETS", "MODELS"]
+__all__ = ["ModelSpec", "build_model", "preset", "preset_data", "PRESETS",
+           "MODELS"]
