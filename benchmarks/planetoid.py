@@ -71,6 +71,18 @@ def run_ours(model: str, data, preset_name: str, seed: int) -> dict:
             "epoch_time_ms": result.epoch_time_ms}
 
 
+def pyg_example_step(net, optimizer, train, variational: bool) -> None:
+    """One training step of PyG's examples/autoencoder.py."""
+    net.train()
+    optimizer.zero_grad()
+    z = net.encode(train.x, train.edge_index)
+    loss = net.recon_loss(z, train.pos_edge_label_index)
+    if variational:
+        loss = loss + (1 / train.num_nodes) * net.kl_loss()
+    loss.backward()
+    optimizer.step()
+
+
 def run_pyg(model: str, data, seed: int, epochs: int = 200) -> dict:
     """PyG's GAE / VGAE, as its examples/autoencoder.py trains them, with the
     test score taken at the best validation epoch."""
@@ -83,14 +95,7 @@ def run_pyg(model: str, data, seed: int, epochs: int = 200) -> dict:
     best = (-1.0, None, None)
     start = time.perf_counter()
     for _ in range(epochs):
-        net.train()
-        optimizer.zero_grad()
-        z = net.encode(train.x, train.edge_index)
-        loss = net.recon_loss(z, train.pos_edge_label_index)
-        if variational:
-            loss = loss + (1 / train.num_nodes) * net.kl_loss()
-        loss.backward()
-        optimizer.step()
+        pyg_example_step(net, optimizer, train, variational)
         net.eval()
         with torch.no_grad():
             z = net.encode(val.x, val.edge_index)

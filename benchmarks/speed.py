@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 import torch_geometric.nn as pyg_nn
 
-from planetoid import PyGEncoder  # benchmarks/planetoid.py's, PyG's example
+# benchmarks/planetoid.py's copies of PyG's example encoder and step
+from planetoid import PyGEncoder, pyg_example_step
 from pyg_vgae import TrainConfig, Trainer
 from pyg_vgae.data import load_dataset, split_edges
 from pyg_vgae.presets import ModelSpec, build_model
@@ -53,18 +54,7 @@ def pyg_step(model_name: str, train, device: torch.device):
     encoder = PyGEncoder(train.num_features, 16, variational)
     model = (pyg_nn.VGAE if variational else pyg_nn.GAE)(encoder).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-
-    def step():
-        model.train()
-        optimizer.zero_grad()
-        z = model.encode(train.x, train.edge_index)
-        loss = model.recon_loss(z, train.pos_edge_label_index)
-        if variational:
-            loss = loss + (1 / train.num_nodes) * model.kl_loss()
-        loss.backward()
-        optimizer.step()
-
-    return step
+    return lambda: pyg_example_step(model, optimizer, train, variational)
 
 
 def our_step(model_name: str, train, device: torch.device):

@@ -91,16 +91,12 @@ class DistributedTrainer(Trainer):
         local = shard(pos_edge_index, self.rank, self.world_size)
         torch.manual_seed(step_seed(config.seed, self.epochs_done + 1,
                                     self.rank, self.world_size))
-        negatives = model.sample_negatives(pos_edge_index, data.num_nodes,
-                                           num_neg_samples=max(1, round(
-                                               model.neg_ratio *
-                                               local.size(1))))
+        negatives = model.sample_negatives(
+            pos_edge_index, data.num_nodes,
+            num_neg_samples=model.num_negatives(local.size(1)))
         z = self.ddp(data.x, data.edge_index)
-        loss = model.recon_loss(z, local, negatives)
-        if self.variational:
-            kl_weight = (1.0 / data.num_nodes if config.kl_weight is None
-                         else config.kl_weight)
-            loss = loss + kl_weight * model.kl_loss()
+        loss = self.add_regularisers(model.recon_loss(z, local, negatives), z,
+                                     data.num_nodes, with_reg=False)
         return self._step(self.optimizer, loss)
 
 

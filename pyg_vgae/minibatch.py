@@ -44,7 +44,7 @@ def make_loader(data: Data, pos_edge_index: torch.Tensor,
 def minibatch_epoch(trainer, loader: Iterable[Data]) -> float:
     """One pass over ``loader`` with ``trainer``'s model, optimisers and
     settings; returns the mean loss (NaN or infinite as soon as one is)."""
-    model, config = trainer.model, trainer.config
+    model = trainer.model
     model.train()
     adversarial = trainer.disc_optimizer is not None
     total, count = 0.0, 0
@@ -55,13 +55,9 @@ def minibatch_epoch(trainer, loader: Iterable[Data]) -> float:
             trainer._discriminator_steps(z)
         logits = model.decoder(z, batch.edge_label_index, sigmoid=False)
         is_pos = batch.edge_label > 0.5
-        loss = losses.sampled_recon_loss(logits[is_pos], logits[~is_pos])
-        if trainer.variational:
-            kl_weight = (1.0 / batch.num_nodes if config.kl_weight is None
-                         else config.kl_weight)
-            loss = loss + kl_weight * model.kl_loss()
-        if adversarial:
-            loss = loss + config.reg_weight * model.reg_loss(z)
+        loss = trainer.add_regularisers(
+            losses.sampled_recon_loss(logits[is_pos], logits[~is_pos]), z,
+            batch.num_nodes, with_reg=adversarial)
         value = trainer._step(trainer.optimizer, loss)
         if not math.isfinite(value):
             return value

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 import torch_geometric.nn as pyg_nn
 from torch import Tensor
@@ -22,6 +21,7 @@ from torch_geometric.utils import (add_remaining_self_loops, coalesce,
 from . import losses, sampling
 from .checks import check_edge_index
 from .decoders import InnerProductDecoder
+from .sparse import _TensorCache
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -71,9 +71,13 @@ class GAE(pyg_nn.GAE):
         known = (pos_edge_index, ) if exclude_edge_index is None else (
             pos_edge_index, exclude_edge_index.to(pos_edge_index.device))
         if num_neg_samples is None:
-            num_neg_samples = max(1, round(self.neg_ratio *
-                                           pos_edge_index.size(1)))
+            num_neg_samples = self.num_negatives(pos_edge_index.size(1))
         return sampling.sample_negatives(known, num_nodes, num_neg_samples)
+
+    def num_negatives(self, num_positives: int) -> int:
+        """How many negatives go with ``num_positives`` positive edges:
+        ``neg_ratio`` per edge, at least one."""
+        return max(1, round(self.neg_ratio * num_positives))
 
     def recon_loss(self, z: Tensor, pos_edge_index: Tensor,
                    neg_edge_index: Tensor | None = None, *,
@@ -117,16 +121,8 @@ class GAE(pyg_nn.GAE):
         """
         num_nodes = z.size(0)
         check_edge_index(edge_index, num_nodes)
-        edge_index = coalesce(edge_index, num_nodes=num_nodes)
-        # The original weighs by the adjacency without its diagonal, then
-        # adds the identity to the target.
-        without_loops = int((edge_index[0] != edge_index[1]).sum())
-        pos_weight, norm = losses.dense_recon_weights(num_nodes,
-                                                      without_loops)
-        if add_self_loops:
-            edge_index, _ = add_remaining_self_loops(edge_index,
-                                                     num_nodes=num_nodes)
-            edge_index = coalesce(edge_index, num_nodes=num_nodes)
+        edge_index, pos_weight, norm = _full_loss_target(
+            edge_index, num_nodes, add_self_loops)
         if isinstance(self.decoder, pyg_nn.models.InnerProductDecoder):
             return losses.inner_product_recon_loss(z, edge_index, pos_weight,
                                                    norm)
@@ -211,14 +207,40 @@ class GAE(pyg_nn.GAE):
         check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
         pos = self.decoder(z, pos_edge_index, sigmoid=False)
         neg = self.decoder(z, neg_edge_index, sigmoid=False)
-        scores = torch.cat([pos, neg]).double().cpu().numpy()
-        if not np.isfinite(scores).all():
+        scores = torch.cat([pos, neg])
+        if not torch.isfinite(scores).all():
             raise ValueError("the decoder scored some pairs NaN or infinite: "
                              "the embeddings z are not finite")
+        scores = scores.double().cpu().numpy()
         labels = torch.cat([torch.ones_like(pos),
                             torch.zeros_like(neg)]).cpu().numpy()
         return (float(roc_auc_score(labels, scores)),
                 float(average_precision_score(labels, scores)))
+
+
+_target_cache = _TensorCache()
+
+
+def _full_loss_target(edge_index: Tensor, num_nodes: int,
+                      add_self_loops: bool) -> tuple[Tensor, float, float]:
+    """The full loss's target entries (each once) and its ``pos_weight``
+    and ``norm``; computed once per ``edge_index`` tensor, as the training
+    graph does not change between steps."""
+
+    def build() -> tuple[Tensor, float, float]:
+        unique = coalesce(edge_index, num_nodes=num_nodes)
+        # The original weighs by the adjacency without its diagonal, then
+        # adds the identity to the target.
+        without_loops = int((unique[0] != unique[1]).sum())
+        pos_weight, norm = losses.dense_recon_weights(num_nodes,
+                                                      without_loops)
+        if add_self_loops:
+            unique, _ = add_remaining_self_loops(unique, num_nodes=num_nodes)
+            unique = coalesce(unique, num_nodes=num_nodes)
+        return unique, pos_weight, norm
+
+    return _target_cache.get((edge_index, ),
+                             (num_nodes, add_self_loops), build)
 
 
 class _Variational:

@@ -311,11 +311,19 @@ class Trainer:
             loss = model.recon_loss(z, pos_edge_index)
         else:  # negatives avoid every training edge, hidden or not
             negatives = model.sample_negatives(
-                pos_edge_index, data.num_nodes, num_neg_samples=max(
-                    1, round(model.neg_ratio * target.size(1))))
+                pos_edge_index, data.num_nodes,
+                num_neg_samples=model.num_negatives(target.size(1)))
             loss = model.recon_loss(z, target, negatives)
+        return self.add_regularisers(loss, z, data.num_nodes, with_reg)
+
+    def add_regularisers(self, loss: torch.Tensor, z: torch.Tensor,
+                         num_nodes: int, with_reg: bool) -> torch.Tensor:
+        """``loss`` plus the KL term of variational models (weighted by
+        ``kl_weight``, :math:`1/N` by default) and, with ``with_reg``, the
+        adversarial term (weighted by ``reg_weight``)."""
+        model, config = self.model, self.config
         if self.variational:
-            kl_weight = (1.0 / data.num_nodes if config.kl_weight is None
+            kl_weight = (1.0 / num_nodes if config.kl_weight is None
                          else config.kl_weight)
             loss = loss + kl_weight * model.kl_loss()
         if with_reg:
