@@ -4,22 +4,21 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import random
 import statistics
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
-from tqdm.auto import tqdm
+from torch_geometric.utils import coalesce, to_undirected
 
 from .checks import check_edge_index, check_features
 from .data import link_labels
 from .minibatch import make_loader, minibatch_epoch
 from .models import ARGA, GAE, _Variational
+from .progress import progress_bar
+from .rng import rng_state, set_rng_state
 
 log = logging.getLogger("pyg_vgae")
 
@@ -179,25 +178,6 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-def rng_state() -> dict:
-    """The states of the generators training draws from: torch (noise of
-    VGAE, prior samples of ARGA), Python's ``random`` and NumPy (PyG's
-    negative sampling)."""
-    state = {"torch": torch.random.get_rng_state(),
-             "python": random.getstate(), "numpy": np.random.get_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    torch.random.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def check_graph(data: Data, what: str) -> None:
     """The trainer's input: features and edges that match and are finite."""
     if not isinstance(data, Data):
@@ -251,6 +231,14 @@ class Trainer:
         #: ``config.epochs``.
         self.epochs_done = 0
         self.last_weights: dict | None = None
+        #: Per-epoch loss, validation scores and step times of the run.
+        self.history: dict[str, list] = {
+            key: [] for key in ("epoch", "loss", "val_auc", "val_ap",
+                                "time_ms")}
+        #: The best validation score so far, its epoch and weights, and
+        #: evaluations since it (for patience).
+        self.best: dict = {"score": -math.inf, "auc": None, "ap": None,
+                           "epoch": 0, "state": None, "waited": 0}
         self._loader = None  # the mini-batch loader, built by fit()
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -266,6 +254,8 @@ class Trainer:
         number generator's state."""
         return {"epochs_done": self.epochs_done,
                 "last_weights": self.last_weights,
+                "best": copy.deepcopy(self.best),
+                "history": copy.deepcopy(self.history),
                 "rng_state": rng_state(),
                 **{name: optimizer.state_dict()
                    for name, optimizer in self._optimizers().items()}}
@@ -286,6 +276,10 @@ class Trainer:
             set_rng_state(state["rng_state"])
         self.epochs_done = int(state.get("epochs_done", 0))
         self.last_weights = state.get("last_weights")
+        if state.get("best") is not None:
+            self.best = copy.deepcopy(state["best"])
+        if state.get("history") is not None:
+            self.history = copy.deepcopy(state["history"])
 
     def _encode(self, data: Data, pos_edge_index: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -295,6 +289,8 @@ class Trainer:
         model, ratio = self.model, self.config.mask_ratio
         if ratio == 0:
             return model.encode(data.x, data.edge_index), pos_edge_index
+        # Positives are each undirected edge once (_training_positives):
+        # an edge hidden here is hidden in both directions.
         hidden = torch.rand(pos_edge_index.size(1),
                             device=pos_edge_index.device) < ratio
         visible = to_undirected(pos_edge_index[:, ~hidden],
@@ -405,88 +401,125 @@ class Trainer:
             test_data: Data | None = None) -> FitResult:
         """Train on ``train_data``; select on ``val_data``; score the best
         weights on ``test_data``. Without ``val_data`` the last epoch is
-        kept."""
+        kept. After :meth:`load_state_dict` it goes on where the saved run
+        stopped, with its history and best weights, so a resumed run
+        reports what one straight run would."""
         config = self.config
         for name, split in (("train_data", train_data),
                             ("val_data", val_data), ("test_data", test_data)):
             if split is not None:
                 check_graph(split, name)
+        if self.epochs_done >= config.epochs:
+            raise ValueError(f"already trained {self.epochs_done} epochs of "
+                             f"{config.epochs}: raise epochs to go on")
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
-        pos = (link_labels(train_data)[0]
-               if "pos_edge_label_index" in train_data
-               or "edge_label_index" in train_data
-               else train_data.edge_index)
+        pos = self._training_positives(train_data)
         if config.batch_size is not None:
             self._loader = make_loader(train_data, pos, config.num_neighbors,
                                        config.batch_size,
                                        self.model.neg_ratio)
-        history: dict[str, list] = {"epoch": [], "loss": [], "val_auc": [],
-                                    "val_ap": [], "time_ms": []}
-        best = {"score": -math.inf, "auc": None, "ap": None, "epoch": 0,
-                "state": None}
-        keep_last = config.select == "last"
-        stopped, waited = None, 0
-        if self.epochs_done >= config.epochs:
-            raise ValueError(f"already trained {self.epochs_done} epochs of "
-                             f"{config.epochs}: raise epochs to go on")
-        bar = tqdm(range(self.epochs_done + 1, config.epochs + 1),
-                   disable=not config.progress,
-                   desc=type(self.model).__name__, leave=False)
+        stopped = self._train_epochs(train_data, val_data, pos)
+        return self._finish(val_data, test_data, stopped)
+
+    def _training_positives(self, train_data: Data) -> torch.Tensor:
+        """The edges to reconstruct; with masking, each undirected edge once
+        (``u < v``), so that hiding it hides both directions."""
+        if "pos_edge_label_index" in train_data \
+                or "edge_label_index" in train_data:
+            pos = link_labels(train_data)[0]
+        else:
+            pos = train_data.edge_index
+        if pos.size(1) == 0:
+            raise ValueError("the training split has no positive edges to "
+                             "reconstruct")
+        if self.config.mask_ratio > 0:
+            low, high = pos.min(dim=0).values, pos.max(dim=0).values
+            pos = coalesce(torch.stack([low, high]))
+        return pos
+
+    def _train_epochs(self, train_data: Data, val_data: Data | None,
+                      pos: torch.Tensor) -> str | None:
+        """Epochs from ``epochs_done + 1`` to ``config.epochs``; updates
+        :attr:`history` and :attr:`best`; returns why it stopped early."""
+        config = self.config
+        bar = progress_bar(range(self.epochs_done + 1, config.epochs + 1),
+                           enabled=config.progress,
+                           desc=type(self.model).__name__)
+        stopped = None
         for epoch in bar:
             if STOP_REQUESTED.is_set():
                 raise KeyboardInterrupt("stop requested")
             loss, step_ms = self._time_step(train_data, pos)
             if not math.isfinite(loss):
-                kept = epoch - 1 if keep_last else best["epoch"]
-                stopped = (f"loss became {loss} at epoch {epoch}; stopped and "
-                           f"kept the weights of epoch {kept}")
-                log.warning(stopped)
+                stopped = self._diverged(loss, epoch)
                 break
             self.epochs_done = epoch
-            history["epoch"].append(epoch)
-            history["loss"].append(loss)
-            history["time_ms"].append(step_ms)
-            val_auc = val_ap = None
-            if val_data is not None and epoch % config.eval_every == 0:
-                val_auc, val_ap = self.evaluate(val_data)
-                score = SELECT[config.select](val_auc, val_ap)
-                if not keep_last and score > best["score"]:
-                    best.update(score=score, auc=val_auc, ap=val_ap,
-                                epoch=epoch,
-                                state=copy.deepcopy(self.model.state_dict()))
-                    waited = 0
-                else:
-                    waited += 1
-            history["val_auc"].append(val_auc)
-            history["val_ap"].append(val_ap)
+            val_auc, val_ap = self._validate(val_data, epoch)
+            for key, value in (("epoch", epoch), ("loss", loss),
+                               ("val_auc", val_auc), ("val_ap", val_ap),
+                               ("time_ms", step_ms)):
+                self.history[key].append(value)
             bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
                             if val_auc is not None else "-")
-            if config.patience is not None and waited >= config.patience:
+            if config.patience is not None and \
+                    self.best["waited"] >= config.patience:
                 stopped = f"early stop at epoch {epoch}"
                 break
         bar.close()
+        return stopped
+
+    def _diverged(self, loss: float, epoch: int) -> str:
+        if not self.history["epoch"]:
+            raise ValueError(f"the loss is {loss} from the first epoch: no "
+                             f"weights were ever trained; check the settings "
+                             f"(lr, kl_weight, reg_weight) and the features")
+        kept = epoch - 1 if self.config.select == "last" \
+            else self.best["epoch"]
+        stopped = (f"loss became {loss} at epoch {epoch}; stopped and kept "
+                   f"the weights of epoch {kept}")
+        log.warning(stopped)
+        return stopped
+
+    def _validate(self, val_data: Data | None, epoch: int
+                  ) -> tuple[float | None, float | None]:
+        """Validation AUC / AP at evaluation epochs; keeps the best
+        weights in :attr:`best`."""
+        config, best = self.config, self.best
+        if val_data is None or epoch % config.eval_every != 0:
+            return None, None
+        val_auc, val_ap = self.evaluate(val_data)
+        score = SELECT[config.select](val_auc, val_ap)
+        if config.select != "last" and score > best["score"]:
+            best.update(score=score, auc=val_auc, ap=val_ap, epoch=epoch,
+                        state=copy.deepcopy(self.model.state_dict()),
+                        waited=0)
+        else:
+            best["waited"] += 1
+        return val_auc, val_ap
+
+    def _finish(self, val_data: Data | None, test_data: Data | None,
+                stopped: str | None) -> FitResult:
+        """Restore the selected weights and score them on ``test_data``."""
+        best, history = self.best, self.history
         self.last_weights = copy.deepcopy(self.model.state_dict())
+        val_auc, val_ap, best_epoch = best["auc"], best["ap"], best["epoch"]
         if best["state"] is not None:
             self.model.load_state_dict(best["state"])
         else:  # the last epoch's weights are kept
-            best["epoch"] = history["epoch"][-1] if history["epoch"] else 0
-            if val_data is not None and keep_last:
-                best["auc"], best["ap"] = self.evaluate(val_data)
+            best_epoch = history["epoch"][-1] if history["epoch"] else 0
+            if val_data is not None and self.config.select == "last":
+                val_auc, val_ap = self.evaluate(val_data)
         test_auc = test_ap = None
         if test_data is not None:
             test_auc, test_ap = self.evaluate(test_data.to(self.device))
         return FitResult(
-            best_epoch=best["epoch"],
-            val_auc=best["auc"],
-            val_ap=best["ap"],
-            test_auc=test_auc,
-            test_ap=test_ap,
+            best_epoch=best_epoch, val_auc=val_auc, val_ap=val_ap,
+            test_auc=test_auc, test_ap=test_ap,
             epoch_time_ms=statistics.median(history["time_ms"])
             if history["time_ms"] else float("nan"),
-            history=history,
-            stopped=stopped,
-        )
+            history={key: list(values) for key, values in history.items()},
+            stopped=stopped)
 
     @torch.no_grad()
     def embed(self, data: Data) -> torch.Tensor:

@@ -25,7 +25,8 @@ def test_planetoid_root_from_environment(cora_copy, monkeypatch):
 
 
 def test_missing_planetoid_names_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(gdata.OfflinePlanetoid, "download",
+    from torch_geometric.datasets import Planetoid
+    monkeypatch.setattr(Planetoid, "download",
                         lambda self: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(FileNotFoundError, match="--root"):
         gdata.load_planetoid("CiteSeer", root=str(tmp_path))

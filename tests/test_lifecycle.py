@@ -57,10 +57,35 @@ def test_resume_continues_exactly():
     resumed.load_state_dict(first_half.state_dict())
     trainer.load_state_dict(state)
     result = trainer.fit(*split)
-    assert result.history["epoch"] == list(range(11, 21))
+    assert result.history["epoch"] == list(range(1, 21))  # the whole run
     for (name, a), b in zip(straight.state_dict().items(),
                             resumed.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_resume_selects_the_same_epoch_as_a_straight_run():
+    # The best-so-far weights, score and patience count are in the state,
+    # so selection across the break matches one straight run.
+    split = split_edges(synthetic_graph(num_nodes=300, num_features=16))
+    config = dict(epochs=20, select="auc", patience=15, progress=False)
+    straight, _ = _model()
+    seed_everything(1)
+    whole = Trainer(straight, TrainConfig(**config)).fit(*split)
+
+    first_half, _ = _model()
+    seed_everything(1)
+    trainer = Trainer(first_half, TrainConfig(**{**config, "epochs": 10}))
+    trainer.fit(*split)
+    state = trainer.state_dict()
+    resumed, _ = _model(seed=7)
+    trainer = Trainer(resumed, TrainConfig(**config))
+    trainer.load_state_dict(state)
+    result = trainer.fit(*split)
+    assert result.best_epoch == whole.best_epoch
+    assert (result.val_auc, result.test_auc, result.test_ap) == \
+        (whole.val_auc, whole.test_auc, whole.test_ap)
+    for key in ("epoch", "loss", "val_auc", "val_ap"):
+        assert result.history[key] == whole.history[key], key
 
 
 def test_resume_refuses_a_finished_run():
