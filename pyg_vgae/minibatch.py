@@ -20,6 +20,17 @@ from torch_geometric.data import Data
 from . import losses
 
 
+def check_available() -> None:
+    """Refuse mini-batch training before any work when neither pyg-lib nor
+    torch-sparse (neighbour sampling) is installed."""
+    import torch_geometric.typing as pyg_typing
+    if not (pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE):
+        raise ValueError("--batch-size samples neighbours with pyg-lib or "
+                         "torch-sparse, and neither is installed: pip "
+                         "install 'pyg-vgae[sparse]' (see the README for "
+                         "prebuilt wheels)")
+
+
 def make_loader(data: Data, pos_edge_index: torch.Tensor,
                 num_neighbors: Iterable[int], batch_size: int,
                 neg_ratio: float) -> Iterable[Data]:
@@ -35,7 +46,7 @@ def make_loader(data: Data, pos_edge_index: torch.Tensor,
             shuffle=True,
             neg_sampling=NegativeSampling("binary", amount=neg_ratio))
     except ImportError as error:
-        raise ImportError(
+        raise ValueError(
             "mini-batch training samples neighbours with pyg-lib or "
             "torch-sparse; install the sparse extra: "
             "pip install 'pyg-vgae[sparse]'") from error

@@ -239,6 +239,12 @@ class Trainer:
         #: evaluations since it (for patience).
         self.best: dict = {"score": -math.inf, "auc": None, "ap": None,
                            "epoch": 0, "state": None, "waited": 0}
+        #: Called after every epoch as ``callback(trainer, epoch, record)``
+        #: with the epoch's loss, loss terms, learning rate and validation
+        #: scores (the command line's TensorBoard writer is one).
+        self.callbacks: list = []
+        #: The loss terms of the last encoder step (detached tensors).
+        self.last_terms: dict[str, torch.Tensor] = {}
         self._loader = None  # the mini-batch loader, built by fit()
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -318,12 +324,18 @@ class Trainer:
         ``kl_weight``, :math:`1/N` by default) and, with ``with_reg``, the
         adversarial term (weighted by ``reg_weight``)."""
         model, config = self.model, self.config
+        terms = {"recon": loss.detach()}
         if self.variational:
             kl_weight = (1.0 / num_nodes if config.kl_weight is None
                          else config.kl_weight)
-            loss = loss + kl_weight * model.kl_loss()
+            kl = model.kl_loss()
+            terms["kl"] = kl.detach()
+            loss = loss + kl_weight * kl
         if with_reg:
-            loss = loss + config.reg_weight * model.reg_loss(z)
+            reg = model.reg_loss(z)
+            terms["reg"] = reg.detach()
+            loss = loss + config.reg_weight * reg
+        self.last_terms = terms
         return loss
 
     def _step(self, optimizer: torch.optim.Optimizer,
@@ -462,12 +474,24 @@ class Trainer:
                 self.history[key].append(value)
             bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
                             if val_auc is not None else "-")
+            self._report(epoch, loss, val_auc, val_ap)
             if config.patience is not None and \
                     self.best["waited"] >= config.patience:
                 stopped = f"early stop at epoch {epoch}"
                 break
         bar.close()
         return stopped
+
+    def _report(self, epoch: int, loss: float, val_auc: float | None,
+                val_ap: float | None) -> None:
+        if not self.callbacks:
+            return
+        record = {"loss": loss, "val_auc": val_auc, "val_ap": val_ap,
+                  "lr": self.optimizer.param_groups[0]["lr"],
+                  **{f"loss_{name}": float(value)
+                     for name, value in self.last_terms.items()}}
+        for callback in self.callbacks:
+            callback(self, epoch, record)
 
     def _diverged(self, loss: float, epoch: int) -> str:
         if not self.history["epoch"]:

@@ -1,0 +1,121 @@
+"""One run of one seed, shared by the command line and every benchmark:
+seed -> split -> build -> fit -> scores."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch_geometric import seed_everything
+from torch_geometric.data import Data
+
+from .data import link_labels, split_edges
+from .metrics import cluster_embeddings
+from .presets import ModelSpec, build_model, preset
+from .train import TrainConfig, Trainer
+
+
+@dataclass
+class Settings:
+    """A model and how to train it: a :class:`ModelSpec` and a
+    :class:`TrainConfig`, from a preset and overrides."""
+
+    spec: ModelSpec
+    config: TrainConfig
+
+    @classmethod
+    def from_preset(cls, name: str, model: str, in_channels: int,
+                    **overrides) -> "Settings":
+        """The preset's settings with ``overrides`` (any ModelSpec or
+        TrainConfig field) on top."""
+        spec_fields, train_fields = preset(name, model)
+        spec_names = set(ModelSpec.__dataclass_fields__)
+        for key, value in overrides.items():
+            (spec_fields if key in spec_names else train_fields)[key] = value
+        return cls(ModelSpec(model=model, in_channels=in_channels,
+                             **spec_fields), TrainConfig(**train_fields))
+
+
+def official_metric(data: Data) -> str | None:
+    """The metric a dataset is ranked by (``hits@20`` for ogbl-ddi)."""
+    return getattr(data, "eval_metric", None)
+
+
+@torch.no_grad()
+def ranking_score(trainer: Trainer, split: Data, metric: str) -> float:
+    """``metric`` (``hits@K``) of a split, through OGB's own ``Evaluator``
+    where ``ogb`` is installed, else :func:`metrics.link_prediction_scores`
+    (the same definition)."""
+    model = trainer.model.eval()
+    split = split.to(trainer.device)
+    z = model.encode(split.x, split.edge_index)
+    pos, neg = link_labels(split)
+    pos_scores = model.decoder(z, pos, sigmoid=False).cpu()
+    neg_scores = model.decoder(z, neg, sigmoid=False).cpu()
+    k = int(metric.split("@")[1])
+    try:
+        from ogb.linkproppred import Evaluator
+    except ImportError:
+        from .metrics import link_prediction_scores
+        return link_prediction_scores(pos_scores, neg_scores,
+                                      hits_at=(k, ))[metric]
+    evaluator = Evaluator("ogbl-ddi")
+    evaluator.K = k
+    return float(evaluator.eval({"y_pred_pos": pos_scores,
+                                 "y_pred_neg": neg_scores})[metric])
+
+
+def run_seed(data: Data, settings: Settings, seed: int, *,
+             clustering: bool = False, val_ratio: float = 0.05,
+             test_ratio: float = 0.10, num_clusters: int | None = None,
+             resume: dict | None = None,
+             callbacks: tuple[Callable, ...] = ()) -> tuple[dict, Trainer]:
+    """Train one seed and score it: test AUC / AP (and the dataset's
+    official metric) for link prediction, k-means scores for clustering.
+    ``resume`` (a checkpoint's ``state_dict`` and ``trainer``) goes on with
+    a saved run, its random state restored after the split is drawn."""
+    seed_everything(seed)
+    settings.config.seed = seed
+    if clustering:
+        splits = (data, None, None)
+    else:
+        splits = split_edges(data, val_ratio, test_ratio, seed=seed)
+    trainer = Trainer(build_model(settings.spec), settings.config)
+    if resume is not None:
+        trainer.model.load_state_dict(resume["state_dict"])
+        trainer.load_state_dict(resume["trainer"])
+    trainer.callbacks.extend(callbacks)
+    start = time.perf_counter()
+    result = trainer.fit(*splits)
+    run = {"seed": seed, "best_epoch": result.best_epoch,
+           "epoch_time_ms": result.epoch_time_ms,
+           "seconds": time.perf_counter() - start}
+    if clustering:
+        z = trainer.embed(data)
+        run.update(cluster_embeddings(z, data.y, num_clusters, seed))
+    else:
+        run.update(test_auc=result.test_auc, test_ap=result.test_ap,
+                   val_auc=result.val_auc, val_ap=result.val_ap)
+        metric = official_metric(data)
+        if metric is not None and metric.startswith("hits@"):
+            run[f"val_{metric}"] = ranking_score(trainer, splits[1], metric)
+            run[f"test_{metric}"] = ranking_score(trainer, splits[2], metric)
+    if result.stopped:
+        run["stopped"] = result.stopped
+    run["history"] = result.history
+    return run, trainer
+
+
+def summarise(runs: list[dict], metrics: tuple[str, ...]) -> dict:
+    """Mean and standard deviation of each metric over runs, and the
+    median step time."""
+    summary = {}
+    for metric in metrics:
+        values = np.array([run[metric] for run in runs], dtype=float)
+        summary[metric] = {"mean": float(values.mean()),
+                           "std": float(values.std())}
+    summary["epoch_time_ms"] = {
+        "median": float(np.median([run["epoch_time_ms"] for run in runs]))}
+    return summary
