@@ -193,6 +193,12 @@ def _check_extras(args: argparse.Namespace) -> None:
     if args.log_dir is not None:
         from .logs import check_available
         check_available()
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError("--plot needs matplotlib: pip install "
+                             "'pyg-vgae[plot]'") from None
 
 
 def _outputs(args: argparse.Namespace) -> dict:

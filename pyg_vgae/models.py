@@ -9,6 +9,7 @@ and ARGVA keeps no second copy of its encoder.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -55,10 +56,27 @@ class GAE(pyg_nn.GAE):
                  max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES):
         pyg_nn.GAE.__init__(self, encoder, decoder if decoder is not None
                             else InnerProductDecoder())
-        if neg_ratio <= 0:
-            raise ValueError(f"neg_ratio must be positive, got {neg_ratio}")
+        if not (isinstance(neg_ratio, (int, float)) and neg_ratio > 0
+                and math.isfinite(neg_ratio)):
+            raise ValueError(f"neg_ratio must be a positive finite number, "
+                             f"got {neg_ratio}")
+        if max_dense_bytes is not None and not max_dense_bytes > 0:
+            raise ValueError(f"max_dense_bytes must be positive or None, got "
+                             f"{max_dense_bytes}")
         self.neg_ratio = neg_ratio
         self.max_dense_bytes = max_dense_bytes
+
+    def encode(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Run the encoder; features whose dtype differs from the weights'
+        and encoders that return a tuple are refused with the fix."""
+        _check_input_dtype(self, args)
+        out = self.encoder(*args, **kwargs)
+        if isinstance(out, (tuple, list)):
+            raise TypeError(
+                f"{type(self).__name__}'s encoder returned a "
+                f"{type(out).__name__} of {len(out)}; it needs one tensor. "
+                f"For an encoder returning (mu, logstd) use VGAE or ARGVA")
+        return out
 
     def sample_negatives(self, pos_edge_index: Tensor, num_nodes: int,
                          exclude_edge_index: Tensor | None = None,
@@ -93,6 +111,9 @@ class GAE(pyg_nn.GAE):
                 negatives (e.g. validation and test edges).
         """
         check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
+        if pos_edge_index.size(1) == 0:
+            raise ValueError("pos_edge_index is empty: the loss needs at "
+                             "least one positive edge")
         if neg_edge_index is None:
             neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0),
                                                    exclude_edge_index)
@@ -169,6 +190,12 @@ class GAE(pyg_nn.GAE):
             if known is not None:
                 self._mask_known(logits, chunk, known, num_nodes)
             top = logits.topk(k, dim=1)
+            short = torch.isneginf(top.values).any(dim=1)
+            if bool(short.any()):
+                raise ValueError(
+                    f"node {int(chunk[short][0])} has fewer than k={k} "
+                    f"candidates once itself and exclude_edge_index are "
+                    f"left out; lower k")
             best_logits.append(top.values)
             best_nodes.append(top.indices)
         return torch.cat(best_logits), torch.cat(best_nodes)
@@ -205,6 +232,10 @@ class GAE(pyg_nn.GAE):
 
         check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
         check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
+        if pos_edge_index.size(1) == 0 or neg_edge_index.size(1) == 0:
+            raise ValueError(f"test() needs positive and negative pairs, got "
+                             f"{pos_edge_index.size(1)} and "
+                             f"{neg_edge_index.size(1)}")
         pos = self.decoder(z, pos_edge_index, sigmoid=False)
         neg = self.decoder(z, neg_edge_index, sigmoid=False)
         scores = torch.cat([pos, neg])
@@ -260,6 +291,7 @@ class _Variational:
 
     def encode(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the encoder, keep ``mu`` and ``logstd``, return a sample."""
+        _check_input_dtype(self, args)
         out = self.encoder(*args, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(
@@ -277,8 +309,8 @@ class _Variational:
         :func:`pyg_vgae.losses.kl_divergence`; of the last :meth:`encode`
         unless ``mu`` and ``logstd`` are given."""
         if mu is None and self.__mu__ is None:
-            raise RuntimeError("kl_loss() needs mu and logstd: call encode() "
-                               "first or pass them")
+            raise ValueError("kl_loss() needs mu and logstd: call encode() "
+                             "first or pass them")
         mu = self.__mu__ if mu is None else mu
         logstd = self.__logstd__ if logstd is None else logstd.clamp(
             max=MAX_LOGSTD)
@@ -287,43 +319,81 @@ class _Variational:
     @torch.no_grad()
     def generate(self, num_nodes: int, latent_channels: int | None = None,
                  pair_budget: int = 1 << 22,
-                 generator: torch.Generator | None = None) -> Tensor:
+                 generator: torch.Generator | None = None,
+                 max_bytes: int = 2 << 30) -> Tensor:
         r"""Sample a graph from the generative model.
 
         Draws :math:`z_i \sim \mathcal{N}(0, I)` and each pair :math:`i < j`
         as an edge with probability :math:`\sigma(\mathrm{dec}(z_i, z_j))`.
-        Pairs are decoded ``pair_budget`` at a time, so memory stays bounded
-        however large ``num_nodes`` is (time grows as :math:`N^2`).
+        Pairs are decoded ``pair_budget`` at a time, so working memory stays
+        bounded however large ``num_nodes`` is (time grows as :math:`N^2`).
+        The output is bounded by ``max_bytes``: a graph whose embeddings or
+        sampled edges would exceed it is refused with a ``ValueError``
+        (before any work where the size is known up front).
 
         Returns:
             An undirected ``edge_index`` (both directions).
         """
-        if num_nodes < 1:
-            raise ValueError(f"num_nodes must be positive, got {num_nodes}")
+        latent_channels = self._generation_width(num_nodes, latent_channels,
+                                                 pair_budget, max_bytes)
+        device = next(self.parameters(), torch.empty(0)).device
+        z = torch.randn(num_nodes, latent_channels, generator=generator,
+                        device=device)
+        max_edges = max_bytes // (2 * 2 * 8)  # both directions, int64 pairs
+        found, count = [], 0
+        for rows, cols in _pair_blocks(num_nodes, pair_budget, device):
+            pairs = torch.stack([rows, cols])
+            prob = self.decoder(z, pairs, sigmoid=True)
+            keep = torch.rand(prob.shape, generator=generator,
+                              device=device) < prob
+            found.append(pairs[:, keep])
+            count += found[-1].size(1)
+            if count > max_edges:
+                raise ValueError(
+                    f"the sampled graph passed {max_edges} edges, more than "
+                    f"max_bytes={max_bytes} holds; generate fewer nodes or "
+                    f"raise max_bytes")
+        edge_index = torch.cat(found, dim=1)
+        return to_undirected(edge_index, num_nodes=num_nodes)
+
+    def _generation_width(self, num_nodes: int, latent_channels: int | None,
+                          pair_budget: int, max_bytes: int) -> int:
+        """Check :meth:`generate`'s arguments; the latent width."""
+        if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) \
+                or num_nodes < 1:
+            raise ValueError(f"num_nodes must be a positive integer, got "
+                             f"{num_nodes!r}")
+        if not (isinstance(pair_budget, int) and pair_budget >= 1):
+            raise ValueError(f"pair_budget must be a positive integer, got "
+                             f"{pair_budget!r}")
         if latent_channels is None:
             latent_channels = getattr(self.encoder, "out_channels", None)
         if latent_channels is None:
             raise ValueError("cannot tell the latent width from the encoder; "
                              "pass latent_channels")
-        device = next(self.parameters(), torch.empty(0)).device
-        z = torch.randn(num_nodes, latent_channels, generator=generator,
-                        device=device)
-        rows_per_block = max(1, pair_budget // num_nodes)
-        found = []
-        for start in range(0, num_nodes, rows_per_block):
-            rows = torch.arange(start, min(start + rows_per_block, num_nodes),
+        if num_nodes * latent_channels * 4 > max_bytes:
+            raise ValueError(f"{num_nodes} nodes need "
+                             f"{num_nodes * latent_channels * 4 / 2**30:.1f} "
+                             f"GiB of embeddings, over max_bytes={max_bytes}; "
+                             f"generate fewer nodes or raise max_bytes")
+        return latent_channels
+
+
+def _pair_blocks(num_nodes: int, pair_budget: int, device):
+    """The pairs ``i < j`` as ``(rows, cols)`` blocks of at most about
+    ``pair_budget`` pairs: whole rows when they fit, else row pieces."""
+    width = min(num_nodes, pair_budget)
+    rows_per_block = max(1, pair_budget // num_nodes)
+    for start in range(0, num_nodes, rows_per_block):
+        rows = torch.arange(start, min(start + rows_per_block, num_nodes),
+                            device=device)
+        for col_start in range(start + 1, num_nodes, width):
+            cols = torch.arange(col_start, min(col_start + width, num_nodes),
                                 device=device)
-            row, col = torch.meshgrid(rows, torch.arange(num_nodes,
-                                                         device=device),
-                                      indexing="ij")
+            row, col = torch.meshgrid(rows, cols, indexing="ij")
             upper = col > row
-            pairs = torch.stack([row[upper], col[upper]])
-            prob = self.decoder(z, pairs, sigmoid=True)
-            keep = torch.rand(prob.shape, generator=generator,
-                              device=device) < prob
-            found.append(pairs[:, keep])
-        edge_index = torch.cat(found, dim=1)
-        return to_undirected(edge_index, num_nodes=num_nodes)
+            if bool(upper.any()):
+                yield row[upper], col[upper]
 
 
 class VGAE(_Variational, GAE, pyg_nn.VGAE):
@@ -368,15 +438,29 @@ class ARGA(GAE, pyg_nn.ARGA):
         GAE.__init__(self, encoder, decoder, **options)
         self.discriminator = discriminator
         pyg_nn.inits.reset(self.discriminator)
+        latent = getattr(encoder, "out_channels", None)
+        width = _input_width(discriminator)
+        if latent is not None and width is not None and latent != width:
+            raise ValueError(f"the discriminator takes {width} features but "
+                             f"the encoder's latent width is {latent}; build "
+                             f"it with in_channels={latent}")
+
+    def _check_width(self, z: Tensor) -> None:
+        width = _input_width(self.discriminator)
+        if width is not None and z.dim() == 2 and z.size(1) != width:
+            raise ValueError(f"embeddings have {z.size(1)} columns but the "
+                             f"discriminator takes {width}")
 
     def reg_loss(self, z: Tensor) -> Tensor:
         """The encoder's adversarial loss,
         :func:`pyg_vgae.losses.generator_loss`."""
+        self._check_width(z)
         return losses.generator_loss(self.discriminator(z))
 
     def discriminator_loss(self, z: Tensor) -> Tensor:
         """The discriminator's loss on prior samples against ``z`` (detached),
         :func:`pyg_vgae.losses.discriminator_loss`."""
+        self._check_width(z)
         real = self.discriminator(torch.randn_like(z))
         fake = self.discriminator(z.detach())
         return losses.discriminator_loss(real, fake)
@@ -397,6 +481,32 @@ class ARGVA(_Variational, ARGA, pyg_nn.ARGVA):
                  decoder: Module | None = None, **options: Any):
         ARGA.__init__(self, encoder, discriminator, decoder, **options)
         self._register_load_state_dict_pre_hook(_drop_pyg_vgae_copy)
+
+
+def _input_width(module: Module) -> int | None:
+    """The input width of a discriminator whose first layer is a
+    ``Linear`` (not lazy), else ``None``."""
+    if not isinstance(module, Module):
+        return None
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Linear):
+            width = layer.in_features
+            return width if width > 0 else None
+    return None
+
+
+def _check_input_dtype(model: Module, args: tuple) -> None:
+    """Features of another floating dtype than the weights fail deep in
+    torch; name the fix instead."""
+    x = args[0] if args else None
+    weight = next((p for p in model.parameters()
+                   if not isinstance(p, torch.nn.parameter.UninitializedParameter)),
+                  None)
+    if isinstance(x, Tensor) and weight is not None and \
+            x.is_floating_point() and x.dtype != weight.dtype:
+        raise TypeError(f"node features are {x.dtype} but the model's "
+                        f"weights are {weight.dtype}; convert one: "
+                        f"x.to({weight.dtype}) or model.to({x.dtype})")
 
 
 def _drop_pyg_vgae_copy(state_dict: dict, prefix: str, *args: Any) -> None:

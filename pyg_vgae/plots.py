@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 def plot_run(path: str | Path, histories: list[dict],
              embedding: torch.Tensor | None = None,
              labels: torch.Tensor | None = None, title: str = "") -> None:
-    """Write a PNG: training loss and validation AUC / AP per epoch (one
+    """Write a picture (PNG, PDF, SVG or JPEG, from the suffix): training loss and validation AUC / AP per epoch (one
     line per seed), and a 2-D PCA view of the embeddings coloured by class.
     """
     try:
@@ -49,8 +49,10 @@ def plot_run(path: str | Path, histories: list[dict],
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    # The format follows the name (.png, .pdf, .svg), as the user asked.
+    kind = path.suffix.lower().lstrip(".") or "png"
+    tmp = path.with_name(f".{path.name}.tmp.{kind}")
+    fig.savefig(tmp, dpi=110, format="jpeg" if kind == "jpg" else kind)
     plt.close(fig)
     tmp.replace(path)
 

@@ -94,6 +94,9 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be positive, got {self.epochs}")
         for name in ("lr", "disc_lr"):

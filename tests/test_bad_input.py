@@ -262,7 +262,7 @@ def test_models_refuse_bad_tensors():
         model.test(z, edge_index.float(), edge_index)
     with pytest.raises(ValueError, match="not finite"):
         model.test(z * float("nan"), edge_index, edge_index)
-    with pytest.raises(ValueError, match="num_nodes must be positive"):
+    with pytest.raises(ValueError, match="num_nodes must be a positive integer"):
         model.generate(0)
 
 

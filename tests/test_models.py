@@ -94,7 +94,7 @@ def test_vgae_rejects_plain_encoder_with_clear_message():
 
 
 def test_kl_loss_before_encode_is_a_clear_error():
-    with pytest.raises(RuntimeError, match="encode"):
+    with pytest.raises(ValueError, match="encode"):
         VGAE(VariationalGCNEncoder(4, 8, 2)).kl_loss()
 
 
