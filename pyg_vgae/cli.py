@@ -220,4 +220,5 @@ def _run(args: argparse.Namespace) -> int:
 __all__ = ["main", "build_parser", "resolve_settings", "UsageError"]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .launch import main as launch
+    launch()

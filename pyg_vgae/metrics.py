@@ -87,17 +87,24 @@ def clustering_scores(y_true, y_pred) -> dict[str, float]:
 
 def cluster_embeddings(z, y_true, num_clusters: int | None = None,
                        seed: int = 0) -> dict[str, float]:
-    """k-means on the embeddings, scored against ``y_true``."""
+    """k-means on the embeddings, scored against ``y_true``; nodes
+    labelled ``-1`` (unlabelled) are clustered but left out of the
+    scores."""
     z, y_true = _finite(z, "embeddings"), _numpy(y_true).astype(int)
     if z.ndim != 2 or len(z) != len(y_true):
         raise ValueError(f"embeddings of shape {z.shape} do not match "
                          f"{len(y_true)} labels")
-    num_clusters = num_clusters or int(y_true.max()) + 1
+    labelled = y_true >= 0
+    if not labelled.any():
+        raise ValueError("no node has a label (all are -1) to score "
+                         "clusters against")
+    num_clusters = num_clusters or len(np.unique(y_true[labelled]))
     if not 1 <= num_clusters <= len(z):
         raise ValueError(f"cannot make {num_clusters} clusters of {len(z)} "
                          f"nodes")
     kmeans = KMeans(n_clusters=num_clusters, n_init=10, random_state=seed)
-    return clustering_scores(y_true, kmeans.fit_predict(z))
+    clusters = kmeans.fit_predict(z)
+    return clustering_scores(y_true[labelled], clusters[labelled])
 
 
 def linear_probe(z, y, train_mask=None, test_mask=None,

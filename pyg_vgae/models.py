@@ -491,7 +491,11 @@ def _input_width(module: Module) -> int | None:
     for layer in module.modules():
         if isinstance(layer, torch.nn.Linear):
             width = layer.in_features
-            return width if width > 0 else None
+        elif isinstance(layer, pyg_nn.Linear):
+            width = layer.in_channels
+        else:
+            continue
+        return width if width > 0 else None
     return None
 
 

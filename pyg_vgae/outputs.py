@@ -46,6 +46,7 @@ def check_output(flag: str, value: str | None,
         raise OutputError(f"{flag} is empty (an unset shell variable?); "
                           f"name a file")
     path = Path(value).expanduser()
+    _check_writable(flag, value, path)  # first: stat() fails on long names
     is_folder_flag = OUTPUT_SUFFIXES.get(flag) is None
     if not is_folder_flag and (path.is_dir() or value.endswith(os.sep)):
         raise OutputError(f"{flag} '{value}' is a folder; name a file in it")
@@ -56,7 +57,6 @@ def check_output(flag: str, value: str | None,
         raise OutputError(f"{flag} '{value}': cannot write "
                           f"'{path.suffix or 'no suffix'}' files; use "
                           f"{' or '.join(suffixes)}")
-    _check_writable(flag, value, path)
     for input_flag, input_value in inputs.items():
         if input_value and _same_file(path, Path(input_value)):
             raise OutputError(f"{flag} '{value}' is the {input_flag} input; "
