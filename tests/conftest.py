@@ -7,14 +7,32 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def planetoid_root() -> Path | None:
-    """The Planetoid raw files: $PYG_VGAE_DATA, else ../shared/data/Planetoid
-    beside the repository."""
+def _absolute_data_root() -> Path | None:
+    """$PYG_VGAE_DATA (a data root, or its Planetoid folder), else
+    ../shared/data beside the repository; made absolute and exported once,
+    so that tests which change folder (tutorials, subprocesses) still find
+    it."""
     candidates = [os.environ.get("PYG_VGAE_DATA"),
-                  REPO.parent / "shared" / "data" / "Planetoid"]
+                  REPO.parent / "shared" / "data"]
     for candidate in candidates:
-        if candidate and (Path(candidate) / "Cora" / "raw").is_dir():
-            return Path(candidate)
+        if candidate and Path(candidate).is_dir():
+            root = Path(candidate).resolve()
+            os.environ["PYG_VGAE_DATA"] = str(root)
+            return root
+    return None
+
+
+DATA_ROOT = _absolute_data_root()
+
+
+def planetoid_root() -> Path | None:
+    """The folder holding Cora/raw: the data root's Planetoid/ or the root
+    itself."""
+    if DATA_ROOT is None:
+        return None
+    for candidate in (DATA_ROOT / "Planetoid", DATA_ROOT):
+        if (candidate / "Cora" / "raw").is_dir():
+            return candidate
     return None
 
 
@@ -30,8 +48,17 @@ def planetoid():
     root = planetoid_root()
     if root is None:
         pytest.fail("Planetoid raw files not found: set PYG_VGAE_DATA to a "
-                    "folder holding Cora/raw and CiteSeer/raw")
+                    "data root holding Planetoid/Cora/raw")
     return root
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    """A data root laid out as ../shared/data (Planetoid/, Amazon/, ...)."""
+    if DATA_ROOT is None or not (DATA_ROOT / "Amazon").is_dir():
+        pytest.fail("no data root with Amazon/, Coauthor/ and OGB/: set "
+                    "PYG_VGAE_DATA to one laid out as ../shared/data")
+    return DATA_ROOT
 
 
 @pytest.fixture
