@@ -7,6 +7,7 @@ PyG's :class:`~torch_geometric.nn.models.InnerProductDecoder` does.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import MLP
 from torch_geometric.nn.models import \
@@ -54,14 +55,20 @@ class MLPDecoder(torch.nn.Module):
         hidden_channels: Width of the hidden layers.
         num_layers: Number of linear layers (at least 1).
         dropout: Dropout between layers.
+        input_dropout: Dropout on :math:`z_i \odot z_j` before the first
+            layer (MaskGAE's edge decoder does this).
         chunk_size: Rows decoded at a time by :meth:`forward_all`, which
             bounds its memory to ``chunk_size * N * hidden_channels``.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 64,
                  num_layers: int = 2, dropout: float = 0.0,
-                 chunk_size: int = 256):
+                 chunk_size: int = 256, input_dropout: float = 0.0):
         super().__init__()
+        if not 0.0 <= input_dropout < 1.0:
+            raise ValueError(f"input_dropout must lie in [0, 1), got "
+                             f"{input_dropout}")
+        self.input_dropout = input_dropout
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got "
                              f"{num_layers}")
@@ -76,7 +83,9 @@ class MLPDecoder(torch.nn.Module):
                 sigmoid: bool = True) -> Tensor:
         """Decode the pairs in ``edge_index``."""
         source, target = _pair_rows(z, edge_index)
-        value = self.mlp(source * target).squeeze(-1)
+        pairs = F.dropout(source * target, self.input_dropout,
+                          training=self.training)
+        value = self.mlp(pairs).squeeze(-1)
         return torch.sigmoid(value) if sigmoid else value
 
     def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:

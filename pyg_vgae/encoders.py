@@ -15,8 +15,11 @@ import inspect
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
+from torch_geometric.nn.resolver import (activation_resolver,
+                                         normalization_resolver)
 from torch_geometric.nn.inits import glorot
 from torch_geometric.nn.models import GAT, GIN, GraphSAGE
 from torch_geometric.nn.models.basic_gnn import BasicGNN
@@ -87,6 +90,10 @@ class GNNEncoder(torch.nn.Module):
         norm: Normalisation between layers (``"batch_norm"``,
             ``"layer_norm"``, ...), or ``None``.
         variational: Return ``(mu, logstd)`` instead of embeddings.
+        input_dropout: Dropout on the input features, as masked graph
+            auto-encoders use (MaskGAE, Li et al., 2023), in ``[0, 1)``.
+        out_act: Apply ``norm`` and ``act`` to the output layer too (as
+            MaskGAE does); only for non-variational encoders.
         check_input: Check shapes, dtypes and index ranges on each call.
         **conv_kwargs: Passed on to each conv layer (e.g. ``cached=True``,
             ``bias=False``, ``heads=4``).
@@ -97,6 +104,7 @@ class GNNEncoder(torch.nn.Module):
                  num_layers: int = 2, dropout: float = 0.0,
                  act: str | None = "relu", norm: str | None = None,
                  variational: bool = False, check_input: bool = True,
+                 input_dropout: float = 0.0, out_act: bool = False,
                  **conv_kwargs: Any):
         super().__init__()
         for name, value in (("hidden_channels", hidden_channels),
@@ -109,9 +117,18 @@ class GNNEncoder(torch.nn.Module):
                 or in_channels < -1:
             raise ValueError(f"in_channels must be a positive integer (or -1 "
                              f"to infer it lazily), got {in_channels!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        for name, value in (("dropout", dropout),
+                            ("input_dropout", input_dropout)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must lie in [0, 1), got {value}")
+        if out_act and variational:
+            raise ValueError("out_act applies to plain encoders: mu and "
+                             "logstd need no activation")
         gnn_class = _gnn_class(conv)
+        self.input_dropout = input_dropout
+        self.out_norm = normalization_resolver(norm, out_channels) \
+            if out_act and norm is not None else None
+        self.out_act = activation_resolver(act) if out_act and act else None
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.variational = variational
@@ -126,6 +143,8 @@ class GNNEncoder(torch.nn.Module):
         """Re-initialise every layer; each variational head gets a Glorot
         initialisation of its own, as two separate layers would."""
         self.gnn.reset_parameters()
+        if self.out_norm is not None:
+            self.out_norm.reset_parameters()
         lin = getattr(self.gnn.convs[-1], "lin", None)
         weight = getattr(lin, "weight", None)
         if self.variational and isinstance(weight, torch.nn.Parameter) \
@@ -146,7 +165,13 @@ class GNNEncoder(torch.nn.Module):
             raise ValueError(f"{type(self.gnn.convs[0]).__name__} does not "
                              f"use edge weights; drop edge_weight or use "
                              f"conv='gcn'")
+        if self.input_dropout > 0 and x.layout == torch.strided:
+            x = F.dropout(x, self.input_dropout, training=self.training)
         out = self.gnn(x, edge_index, edge_weight=edge_weight)
+        if self.out_norm is not None:
+            out = self.out_norm(out)
+        if self.out_act is not None:
+            out = self.out_act(out)
         if self.variational:
             mu, logstd = out.chunk(2, dim=-1)
             return mu, logstd

@@ -33,6 +33,10 @@ class ModelSpec:
     act: str = "relu"
     bias: bool = True
     decoder: str = "inner"
+    decoder_hidden: int | None = None
+    decoder_dropout: float = 0.0
+    input_dropout: float = 0.0
+    out_act: bool = False
     neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
 
@@ -63,8 +67,11 @@ def build_model(spec: ModelSpec) -> GAE:
     encoder = GNNEncoder(spec.in_channels, spec.hidden, spec.latent,
                          conv=conv, num_layers=num_layers,
                          dropout=spec.dropout, norm=spec.norm, act=spec.act,
-                         variational=variational, **conv_kwargs)
-    decoder = MLPDecoder(spec.latent, spec.latent * 4) \
+                         variational=variational,
+                         input_dropout=spec.input_dropout,
+                         out_act=spec.out_act, **conv_kwargs)
+    decoder = MLPDecoder(spec.latent, spec.decoder_hidden or spec.latent * 4,
+                         input_dropout=spec.decoder_dropout) \
         if spec.decoder == "mlp" else None
     model_class = MODELS[spec.model]
     if spec.model in ("arga", "argva"):

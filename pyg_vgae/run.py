@@ -70,18 +70,21 @@ def ranking_score(trainer: Trainer, split: Data, metric: str) -> float:
 def run_seed(data: Data, settings: Settings, seed: int, *,
              clustering: bool = False, val_ratio: float = 0.05,
              test_ratio: float = 0.10, num_clusters: int | None = None,
-             resume: dict | None = None,
+             resume: dict | None = None, score_test: bool = True,
              callbacks: tuple[Callable, ...] = ()) -> tuple[dict, Trainer]:
     """Train one seed and score it: test AUC / AP (and the dataset's
     official metric) for link prediction, k-means scores for clustering.
     ``resume`` (a checkpoint's ``state_dict`` and ``trainer``) goes on with
-    a saved run, its random state restored after the split is drawn."""
+    a saved run, its random state restored after the split is drawn.
+    ``score_test=False`` never looks at test edges (for tuning)."""
     seed_everything(seed)
     settings.config.seed = seed
     if clustering:
         splits = (data, None, None)
     else:
         splits = split_edges(data, val_ratio, test_ratio, seed=seed)
+        if not score_test:
+            splits = (splits[0], splits[1], None)
     trainer = Trainer(build_model(settings.spec), settings.config)
     if resume is not None:
         trainer.model.load_state_dict(resume["state_dict"])
@@ -101,7 +104,9 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
         metric = official_metric(data)
         if metric is not None and metric.startswith("hits@"):
             run[f"val_{metric}"] = ranking_score(trainer, splits[1], metric)
-            run[f"test_{metric}"] = ranking_score(trainer, splits[2], metric)
+            if splits[2] is not None:
+                run[f"test_{metric}"] = ranking_score(trainer, splits[2],
+                                                      metric)
     if result.stopped:
         run["stopped"] = result.stopped
     run["history"] = result.history

@@ -57,6 +57,8 @@ class TrainConfig:
             step hides this share of the training edges from the encoder
             and reconstructs only those, so the model learns to predict
             edges it does not see. ``0`` disables it (sampled loss only).
+        grad_clip: Clip the encoder's gradient norm to this (``None``:
+            no clipping), as MaskGAE does.
         separate_generator: ARGA's schedule: the adversarial term gets a
             step and an Adam of its own after the reconstruction steps,
             instead of being added to the encoder loss.
@@ -86,6 +88,7 @@ class TrainConfig:
     num_neighbors: tuple[int, ...] = (10, 10)
     mask_ratio: float = 0.0
     separate_generator: bool = False
+    grad_clip: float | None = None
     patience: int | None = None
     eval_every: int = 1
     select: str = "auc"
@@ -109,6 +112,9 @@ class TrainConfig:
         if self.kl_weight is not None and self.kl_weight < 0:
             raise ValueError(f"kl_weight must not be negative, got "
                              f"{self.kl_weight}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be positive, got "
+                             f"{self.grad_clip}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be positive, got "
                              f"{self.patience}")
@@ -349,6 +355,10 @@ class Trainer:
         if math.isfinite(value):
             optimizer.zero_grad()
             loss.backward()
+            if self.config.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(
+                    [p for group in optimizer.param_groups
+                     for p in group["params"]], self.config.grad_clip)
             optimizer.step()
         return value
 
