@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 import torch_geometric.nn as pyg_nn
 
-# benchmarks/planetoid.py's copies of PyG's example encoder and step
-from planetoid import PyGEncoder, pyg_example_step
+# benchmarks/linkpred.py's copies of PyG's example encoder and step
+from linkpred import PyGEncoder, pyg_example_step
 from pyg_vgae import TrainConfig, Trainer
 from pyg_vgae.data import load_dataset, split_edges
 from pyg_vgae.presets import ModelSpec, build_model

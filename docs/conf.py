@@ -81,7 +81,8 @@ def _markdown_table_to_rst(markdown: str, title: str) -> str:
 
 
 def _benchmark_tables() -> None:
-    for name, title in (("planetoid", "Link prediction (test AUC / AP, %)"),
+    for name, title in (("linkpred", "Link prediction (test AUC / AP, %)"),
+                        ("sweep_gae", "Validation AUC of the GAE sweep"),
                         ("clustering", "Node clustering"),
                         ("speed_cpu", "Time per training step, CPU"),
                         ("speed_cuda", "Time per training step, CUDA"),
@@ -91,6 +92,8 @@ def _benchmark_tables() -> None:
         table = _markdown_table_to_rst(source.read_text(), title) \
             if source.exists() else ""
         command = f"benchmarks/{name.split('_')[0]}.py"
+        if name.startswith("sweep_"):
+            command += f" --model {name.split('_')[1]}"
         if name.endswith("cuda"):
             command += " --device cuda`` *on a machine with a GPU*"
         else:

@@ -51,7 +51,10 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
     known = _known_keys(edge_indices, num_nodes)
     pairs = num_nodes * (num_nodes - 1)
     if known.numel() > MAX_DENSITY * pairs:
-        return negative_sampling(torch.cat(edge_indices, dim=1), num_nodes,
+        # Both directions, as the fast path: a reversed positive is no
+        # negative.
+        both = torch.stack([known // num_nodes, known % num_nodes])
+        return negative_sampling(both, num_nodes,
                                  num_neg_samples=num_samples)
     found: list[Tensor] = []
     missing = num_samples

@@ -162,3 +162,37 @@ def test_select_last_keeps_the_final_epoch(split):
     result = trainer.fit(*split)
     assert result.best_epoch == 12
     assert result.val_auc == pytest.approx(result.history["val_auc"][-1])
+
+
+def test_masking_hides_each_edge_in_both_directions():
+    # Labelled (one direction per edge) and unlabelled (both directions)
+    # positives: no hidden target may reach the encoder either way round.
+    from pyg_vgae.data import split_edges, synthetic_graph
+    from pyg_vgae.train import Trainer, TrainConfig
+    from pyg_vgae import GAE, GCNEncoder
+    graph = synthetic_graph(num_nodes=300, num_features=8)
+    for train_data in (split_edges(graph)[0], graph):
+        trainer = Trainer(GAE(GCNEncoder(8, 8, 4)),
+                          TrainConfig(mask_ratio=0.5, progress=False))
+        seen = {}
+        trainer.model.encode = lambda x, edge_index: seen.update(
+            visible=edge_index) or torch.zeros(x.size(0), 4,
+                                               requires_grad=True)
+        pos = trainer._training_positives(train_data)
+        _, hidden = trainer._encode(train_data, pos)
+        visible = {tuple(pair) for pair in seen["visible"].t().tolist()}
+        leaks = sum((u, v) in visible or (v, u) in visible
+                    for u, v in hidden.t().tolist())
+        assert hidden.size(1) > 0 and leaks == 0
+
+
+def test_dense_fallback_never_returns_a_reversed_positive():
+    from pyg_vgae.sampling import sample_negatives
+    # A dense graph stored one way round: only (0, 1) is free... reversed.
+    edges = torch.tensor([[0, 0, 1, 1, 2, 2],
+                          [2, 3, 2, 3, 3, 1]])
+    for _ in range(20):
+        negatives = sample_negatives((edges, ), 4, 4)
+        known = {tuple(p) for p in edges.t().tolist()} | \
+            {tuple(p[::-1]) for p in edges.t().tolist()}
+        assert not any(tuple(p) in known for p in negatives.t().tolist())
