@@ -109,6 +109,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="write a checkpoint of the last run here (.pt)")
     add("--log-dir", default=None,
         help="write TensorBoard logs here (needs the tensorboard extra)")
+    add("--nproc", type=_number(int, 1, 1024), default=None,
+        help="train data-parallel in this many processes (GAE / VGAE; "
+        "the same as launching the command with torchrun)")
     add("--resume", default=None, metavar="CHECKPOINT",
         help="go on training a run saved with --save, with its settings "
         "(raise --epochs)")
@@ -171,7 +174,9 @@ USER_ERRORS = (UsageError, OutputError, ValueError, TypeError,
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
     STOP_REQUESTED.clear()
@@ -192,7 +197,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "embed":
             command_embed(args)
         else:
-            command_train(args, clustering=args.command == "cluster")
+            code = command_train(args, clustering=args.command == "cluster")
+            if code:
+                return code
     except KeyboardInterrupt:
         print("interrupted: stopped cleanly, no results written",
               file=sys.stderr)

@@ -18,9 +18,11 @@ from . import __version__
 from .checkpoint import atomic_write, load_checkpoint, save
 from .data import load_dataset
 from .outputs import check_outputs
+from .parallel import is_main_process, process_group, relaunch, under_torchrun
 from .presets import ModelSpec, build_model, preset_data
 from .run import Settings, run_seed, summarise
 from .train import TrainConfig, Trainer
+from .train.distributed import DistributedTrainer
 
 log = logging.getLogger("pyg_vgae")
 
@@ -188,11 +190,17 @@ def _fill_defaults(args: argparse.Namespace) -> None:
 def _check_extras(args: argparse.Namespace) -> None:
     """Refuse before any work what needs an extra that is missing."""
     if args.batch_size is not None:
-        from .minibatch import check_available
+        from .train.batches import check_available
         check_available()
     if args.log_dir is not None:
         from .logs import check_available
         check_available()
+    if (args.nproc or 1) > 1 or under_torchrun():
+        if args.model in ("arga", "argva"):
+            raise UsageError("data-parallel training (--nproc, torchrun) "
+                             "covers gae and vgae")
+        if args.resume is not None:
+            raise UsageError("--resume goes on in one process: drop --nproc")
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -215,7 +223,25 @@ def _normalize(args: argparse.Namespace) -> bool:
     return preset_data(args.preset, args.model)["normalize_features"]
 
 
-def command_train(args: argparse.Namespace, clustering: bool) -> None:
+def command_train(args: argparse.Namespace, clustering: bool) -> int:
+    """``train`` / ``cluster``; with ``--nproc N`` the same command in N
+    processes, under torchrun one process of several."""
+    if (args.nproc or 1) > 1 and not under_torchrun():
+        _apply_config(args)
+        _fill_defaults(args)
+        _outputs(args)
+        _check_extras(args)
+        return relaunch(args.argv, args.nproc)
+    if under_torchrun():
+        with process_group() as device:
+            args.device = device
+            _train_and_report(args, clustering)
+        return 0
+    _train_and_report(args, clustering)
+    return 0
+
+
+def _train_and_report(args: argparse.Namespace, clustering: bool) -> None:
     exact = _apply_config(args)
     resume = _load_resume(args, clustering)
     _fill_defaults(args)
@@ -251,6 +277,7 @@ def _train_seed(args, data, settings: Settings, seed: int,
     try:
         run, trainer = run_seed(
             data, settings, seed, clustering=clustering,
+            trainer_class=DistributedTrainer if under_torchrun() else Trainer,
             val_ratio=getattr(args, "val_ratio", 0.05),
             test_ratio=getattr(args, "test_ratio", 0.10),
             num_clusters=getattr(args, "clusters", None), resume=resume,
@@ -263,7 +290,7 @@ def _train_seed(args, data, settings: Settings, seed: int,
             logger.close()
     if run.get("stopped"):
         log.info("seed %d: %s", run["seed"], run["stopped"])
-    if not args.quiet:
+    if not args.quiet and is_main_process():
         shown = {k: round(v, 4) for k, v in run.items()
                  if isinstance(v, float) and k != "seconds"}
         print(f"seed {run['seed']}: {shown}", file=sys.stderr)
@@ -273,7 +300,10 @@ def _train_seed(args, data, settings: Settings, seed: int,
 def _report(args, data, runs: list[dict], settings: Settings,
             trainer: Trainer, outputs: dict, clustering: bool,
             normalize: bool) -> None:
-    """Print the table; write the JSON, picture and checkpoint asked for."""
+    """Print the table; write the JSON, picture and checkpoint asked for
+    (the main process only)."""
+    if not is_main_process():
+        return
     metrics = ("acc", "nmi", "ari", "f1") if clustering else (
         "test_auc", "test_ap", *[key for key in runs[0]
                                  if key.startswith("test_hits@")])

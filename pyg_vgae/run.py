@@ -71,6 +71,7 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
              clustering: bool = False, val_ratio: float = 0.05,
              test_ratio: float = 0.10, num_clusters: int | None = None,
              resume: dict | None = None, score_test: bool = True,
+             trainer_class: type[Trainer] = Trainer,
              callbacks: tuple[Callable, ...] = ()) -> tuple[dict, Trainer]:
     """Train one seed and score it: test AUC / AP (and the dataset's
     official metric) for link prediction, k-means scores for clustering.
@@ -85,7 +86,7 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
         splits = split_edges(data, val_ratio, test_ratio, seed=seed)
         if not score_test:
             splits = (splits[0], splits[1], None)
-    trainer = Trainer(build_model(settings.spec), settings.config)
+    trainer = trainer_class(build_model(settings.spec), settings.config)
     if resume is not None:
         trainer.model.load_state_dict(resume["state_dict"])
         trainer.load_state_dict(resume["trainer"])

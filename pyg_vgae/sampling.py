@@ -34,6 +34,19 @@ def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int) -> Tensor:
     return _key_cache.get(edge_indices, (num_nodes, ), build)
 
 
+def known_mask(pairs: Tensor, edge_indices: tuple[Tensor, ...],
+               num_nodes: int) -> Tensor:
+    """Which of ``pairs`` are an edge of ``edge_indices`` in either
+    direction."""
+    known = _known_keys(edge_indices, num_nodes).to(pairs.device)
+    if known.numel() == 0 or pairs.size(1) == 0:
+        return torch.zeros(pairs.size(1), dtype=torch.bool,
+                           device=pairs.device)
+    keys = pairs[0] * num_nodes + pairs[1]
+    slot = torch.searchsorted(known, keys).clamp_(max=known.numel() - 1)
+    return known[slot] == keys
+
+
 def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
                      num_samples: int) -> Tensor:
     """``num_samples`` pairs ``(i, j)``, ``i != j``, in neither direction in

@@ -79,8 +79,10 @@ def test_kl_weight_defaults_to_one_over_n(split):
     seed_everything(1)  # the same negatives for both losses
     recon_only = model.recon_loss(z, train.pos_edge_label_index)
     seed_everything(1)
-    total = trainer._encoder_loss(train, train.pos_edge_label_index, z,
-                                  with_reg=False)
+    from pyg_vgae.train.step import Batch, encoder_loss
+    trainer.num_nodes = train.num_nodes
+    batch = Batch(train.x, train.edge_index, train.pos_edge_label_index)
+    total = encoder_loss(trainer, batch, z, with_reg=False)
     assert total.item() == pytest.approx(
         recon_only.item() + model.kl_loss().item() / train.num_nodes,
         rel=1e-5)
@@ -172,15 +174,13 @@ def test_masking_hides_each_edge_in_both_directions():
     from pyg_vgae import GAE, GCNEncoder
     graph = synthetic_graph(num_nodes=300, num_features=8)
     for train_data in (split_edges(graph)[0], graph):
+        from pyg_vgae.train.batches import WholeGraph
         trainer = Trainer(GAE(GCNEncoder(8, 8, 4)),
                           TrainConfig(mask_ratio=0.5, progress=False))
-        seen = {}
-        trainer.model.encode = lambda x, edge_index: seen.update(
-            visible=edge_index) or torch.zeros(x.size(0), 4,
-                                               requires_grad=True)
         pos = trainer._training_positives(train_data)
-        _, hidden = trainer._encode(train_data, pos)
-        visible = {tuple(pair) for pair in seen["visible"].t().tolist()}
+        batch = WholeGraph(train_data, pos, mask_ratio=0.5).batch()
+        hidden = batch.pos
+        visible = {tuple(pair) for pair in batch.edge_index.t().tolist()}
         leaks = sum((u, v) in visible or (v, u) in visible
                     for u, v in hidden.t().tolist())
         assert hidden.size(1) > 0 and leaks == 0
@@ -196,3 +196,56 @@ def test_dense_fallback_never_returns_a_reversed_positive():
         known = {tuple(p) for p in edges.t().tolist()} | \
             {tuple(p[::-1]) for p in edges.t().tolist()}
         assert not any(tuple(p) in known for p in negatives.t().tolist())
+
+
+def test_full_batch_minibatch_and_ddp_share_one_step(split, monkeypatch,
+                                                     tmp_path):
+    # Every mode goes through schedules -> step.encoder_step with a KL
+    # weight of 1/N of the whole training graph.
+    pytest.importorskip("torch_sparse")
+    import torch.distributed as dist
+    from pyg_vgae.train import schedules
+    from pyg_vgae.train.distributed import DistributedTrainer
+    calls = []
+    real_step = schedules.encoder_step
+
+    def spy(trainer, batch, with_reg):
+        calls.append((type(trainer).__name__, trainer.kl_weight(),
+                      batch.x.size(0)))
+        return real_step(trainer, batch, with_reg)
+
+    monkeypatch.setattr(schedules, "encoder_step", spy)
+    train = split[0]
+    pos = train.pos_edge_label_index
+    for config in (TrainConfig(progress=False),
+                   TrainConfig(batch_size=16, num_neighbors=(2, ),
+                               progress=False)):
+        Trainer(make("vgae"), config).train_step(train, pos)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/pg",
+                            rank=0, world_size=1)
+    try:
+        DistributedTrainer(make("vgae"), TrainConfig(
+            progress=False)).train_step(train, pos)
+    finally:
+        dist.destroy_process_group()
+    kinds = {kind for kind, _, _ in calls}
+    assert kinds == {"Trainer", "DistributedTrainer"}
+    assert {weight for _, weight, _ in calls} == {1 / train.num_nodes}
+    assert any(size < train.num_nodes for _, _, size in calls)  # batches
+
+
+def test_minibatch_negatives_are_never_true_edges(split):
+    pytest.importorskip("torch_sparse")
+    from pyg_vgae.sampling import known_mask
+    from pyg_vgae.train.batches import NeighborBatches
+    train = split[0]
+    pos = train.pos_edge_label_index
+    batches = NeighborBatches(train, pos, (10, 10), 128, 3.0,
+                              torch.device("cpu"))
+    checked = 0
+    for batch in batches:
+        assert batch.neg is not None
+        in_graph = batch.node_ids[batch.neg]
+        assert not known_mask(in_graph, (pos, ), train.num_nodes).any()
+        checked += batch.neg.size(1)
+    assert checked > 2 * pos.size(1)  # about 3 per edge, few dropped

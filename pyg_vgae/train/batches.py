@@ -1,0 +1,125 @@
+r"""Batch sources: what one epoch trains on, as :class:`~.step.Batch` es for
+the one step.
+
+* :class:`WholeGraph`: the whole training graph, ``recon_steps`` times an
+  epoch; with edge masking each step hides a fresh share of the undirected
+  training edges, in both directions, and reconstructs those.
+* :class:`NeighborBatches`: mini-batches of training edges from PyG's
+  :class:`~torch_geometric.loader.LinkNeighborLoader` with their sampled
+  neighbourhoods, so memory is bounded by the batch; the loader's negatives
+  that are true edges are dropped.
+* :class:`RankShard`: this process's shard of the training edges under
+  data-parallel training, with negatives seeded per rank and epoch.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
+
+from ..sampling import known_mask
+from .step import Batch
+
+
+class WholeGraph:
+    """The whole training graph as the batch."""
+
+    def __init__(self, data: Data, pos: Tensor, mask_ratio: float = 0.0,
+                 steps: int = 1):
+        self.data, self.pos = data, pos
+        self.mask_ratio, self.steps = mask_ratio, steps
+
+    def __iter__(self) -> Iterator[Batch]:
+        for _ in range(self.steps):
+            yield self.batch()
+
+    def batch(self) -> Batch:
+        data, pos = self.data, self.pos
+        if self.mask_ratio == 0:
+            return Batch(data.x, data.edge_index, pos,
+                         full_target=data.edge_index)
+        # ``pos`` holds each undirected edge once (Trainer.positives), so
+        # a hidden edge is hidden in both directions.
+        hidden = torch.rand(pos.size(1), device=pos.device) < self.mask_ratio
+        visible = to_undirected(pos[:, ~hidden], num_nodes=data.num_nodes)
+        return Batch(data.x, visible, pos[:, hidden], known=pos)
+
+
+def check_available() -> None:
+    """Refuse mini-batch training before any work when neither pyg-lib nor
+    torch-sparse (neighbour sampling) is installed."""
+    import torch_geometric.typing as pyg_typing
+    if not (pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE):
+        raise ValueError("--batch-size samples neighbours with pyg-lib or "
+                         "torch-sparse, and neither is installed: pip "
+                         "install 'pyg-vgae[sparse]' (see the README for "
+                         "prebuilt wheels)")
+
+
+class NeighborBatches:
+    """Mini-batches of ``batch_size`` training edges, each with
+    ``neg_ratio`` negatives per edge and the ``num_neighbors``-hop
+    neighbourhoods of their end points."""
+
+    def __init__(self, data: Data, pos: Tensor, num_neighbors: Iterable[int],
+                 batch_size: int, neg_ratio: float, device: torch.device):
+        from torch_geometric.loader import LinkNeighborLoader
+        from torch_geometric.sampler import NegativeSampling
+
+        check_available()
+        self.pos, self.num_nodes, self.device = pos, data.num_nodes, device
+        self.loader = LinkNeighborLoader(
+            data.cpu(), num_neighbors=list(num_neighbors),
+            edge_label_index=pos.cpu(), batch_size=batch_size, shuffle=True,
+            neg_sampling=NegativeSampling("binary", amount=neg_ratio))
+
+    def __iter__(self) -> Iterator[Batch]:
+        for sub in self.loader:
+            sub = sub.to(self.device)
+            pairs, is_pos = sub.edge_label_index, sub.edge_label > 0.5
+            neg = pairs[:, ~is_pos]
+            true_edge = known_mask(sub.n_id[neg], (self.pos, ),
+                                   self.num_nodes)
+            neg = neg[:, ~true_edge] if bool((~true_edge).any()) else None
+            yield Batch(sub.x, sub.edge_index, pairs[:, is_pos], neg=neg,
+                        kl_nodes=torch.unique(pairs), node_ids=sub.n_id)
+
+
+def shard(edge_index: Tensor, rank: int, world_size: int) -> Tensor:
+    """The ``rank``-th of ``world_size`` equal, contiguous slices of the
+    edges (the last ones dropped so that every shard has the same size and
+    the shards' mean loss is the mean over all kept edges)."""
+    size = edge_index.size(1) // world_size
+    if size < 1:
+        raise ValueError(f"{edge_index.size(1)} edges cannot be shared by "
+                         f"{world_size} processes")
+    return edge_index[:, rank * size:(rank + 1) * size]
+
+
+def step_seed(seed: int, epoch: int, rank: int, world_size: int) -> int:
+    """The seed of the negatives of one process in one epoch, so that runs
+    are reproducible and a single process can replay them."""
+    return seed * 1_000_003 + epoch * world_size + rank
+
+
+class RankShard:
+    """This rank's shard of the training edges on the whole graph."""
+
+    def __init__(self, trainer, data: Data, pos: Tensor, rank: int,
+                 world_size: int):
+        self.trainer, self.data, self.pos = trainer, data, pos
+        self.local = shard(pos, rank, world_size)
+        self.rank, self.world_size = rank, world_size
+
+    def __iter__(self) -> Iterator[Batch]:
+        trainer, model = self.trainer, self.trainer.model
+        torch.manual_seed(step_seed(trainer.config.seed,
+                                    trainer.epochs_done + 1, self.rank,
+                                    self.world_size))
+        neg = model.sample_negatives(
+            self.pos, self.data.num_nodes,
+            num_neg_samples=model.num_negatives(self.local.size(1)))
+        yield Batch(self.data.x, self.data.edge_index, self.local, neg=neg)

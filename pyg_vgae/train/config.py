@@ -1,0 +1,190 @@
+"""Settings and results of training: :class:`TrainConfig`,
+:class:`FitResult`, and the checks of devices and graphs done before any
+work."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch_geometric.data import Data
+
+from ..checks import check_edge_index, check_features
+
+#: Validation score that :meth:`Trainer.fit` maximises, per ``select``.
+SELECT = {"auc": lambda auc, ap: auc, "ap": lambda auc, ap: ap,
+          "auc+ap": lambda auc, ap: auc + ap, "last": lambda auc, ap: 0.0}
+
+
+@dataclass
+class TrainConfig:
+    """Settings of :class:`Trainer`.
+
+    Attributes:
+        epochs: Encoder steps (one per epoch, full batch).
+        lr: Adam learning rate of the encoder and decoder.
+        weight_decay: Adam weight decay of the encoder and decoder.
+        kl_weight: Weight :math:`\\beta` of the KL term of VGAE / ARGVA;
+            ``None`` means :math:`1/N`, the original code's choice.
+        recon: ``"sampled"`` (positives and sampled negatives) or ``"full"``
+            (the original weighted loss over all :math:`N^2` pairs).
+        reg_weight: Weight of ARGA's adversarial term in the encoder loss.
+        disc_steps: Discriminator steps before each encoder step (ARGA).
+        disc_lr: Adam learning rate of the discriminator.
+        recon_steps: Encoder steps per epoch.
+        batch_size: Train on mini-batches of this many training edges with
+            PyG's ``LinkNeighborLoader`` (:mod:`pyg_vgae.minibatch`);
+            ``None`` trains full batch. One epoch is one pass over the
+            edges; evaluation stays full batch.
+        num_neighbors: Neighbours sampled per hop in mini-batch training.
+        mask_ratio: Edge masking (as in masked graph auto-encoders): each
+            step hides this share of the training edges from the encoder
+            and reconstructs only those, so the model learns to predict
+            edges it does not see. ``0`` disables it (sampled loss only).
+        grad_clip: Clip the encoder's gradient norm to this (``None``:
+            no clipping), as MaskGAE does.
+        separate_generator: ARGA's schedule: the adversarial term gets a
+            step and an Adam of its own after the reconstruction steps,
+            instead of being added to the encoder loss.
+        patience: Stop after this many evaluations without a better
+            validation AUC (``None``: train all epochs). The best weights
+            are restored either way.
+        eval_every: Evaluate on the validation split every this many epochs.
+        select: Which weights :meth:`Trainer.fit` keeps: those of the best
+            validation ``"auc"``, ``"ap"`` or ``"auc+ap"``, or the
+            ``"last"`` epoch's (the original code's protocol: test after
+            the final epoch).
+        seed: Seed of every random number generator used in training.
+        device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
+        progress: Show a tqdm progress bar.
+    """
+
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    kl_weight: float | None = None
+    recon: str = "sampled"
+    reg_weight: float = 1.0
+    disc_steps: int = 1
+    disc_lr: float = 0.001
+    recon_steps: int = 1
+    batch_size: int | None = None
+    num_neighbors: tuple[int, ...] = (10, 10)
+    mask_ratio: float = 0.0
+    separate_generator: bool = False
+    grad_clip: float | None = None
+    patience: int | None = None
+    eval_every: int = 1
+    select: str = "auc"
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be positive, got {self.epochs}")
+        for name in ("lr", "disc_lr"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be positive, got {value}")
+        if self.recon not in ("sampled", "full"):
+            raise ValueError(f"recon must be 'sampled' or 'full', got "
+                             f"'{self.recon}'")
+        if self.kl_weight is not None and self.kl_weight < 0:
+            raise ValueError(f"kl_weight must not be negative, got "
+                             f"{self.kl_weight}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be positive, got "
+                             f"{self.grad_clip}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be positive, got "
+                             f"{self.patience}")
+        if not 0.0 <= self.mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must lie in [0, 1), got "
+                             f"{self.mask_ratio}")
+        if self.mask_ratio > 0 and self.recon == "full":
+            raise ValueError("edge masking reconstructs the hidden edges "
+                             "only, which the full loss cannot: use "
+                             "recon='sampled' with mask_ratio")
+        if self.batch_size is not None:
+            if self.batch_size < 1:
+                raise ValueError(f"batch_size must be positive, got "
+                                 f"{self.batch_size}")
+            if self.recon == "full" or self.mask_ratio > 0 \
+                    or self.separate_generator:
+                raise ValueError("mini-batch training (batch_size) works "
+                                 "with the sampled loss and the joint "
+                                 "schedule only: drop recon='full', "
+                                 "mask_ratio and separate_generator")
+        self.num_neighbors = tuple(self.num_neighbors)
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {sorted(SELECT)}, got "
+                             f"'{self.select}'")
+        if self.select == "last" and self.patience is not None:
+            raise ValueError("select='last' keeps the final epoch, so "
+                             "patience (early stopping) cannot apply; "
+                             "drop one of them")
+        if self.disc_steps < 0 or self.eval_every < 1 \
+                or self.recon_steps < 1:
+            raise ValueError("disc_steps must be >= 0, eval_every and "
+                             "recon_steps >= 1")
+
+
+@dataclass
+class FitResult:
+    """What :meth:`Trainer.fit` found. AUC and AP are fractions."""
+
+    best_epoch: int
+    val_auc: float | None
+    val_ap: float | None
+    test_auc: float | None
+    test_ap: float | None
+    epoch_time_ms: float
+    history: dict[str, list] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` is CUDA when present, else the CPU; a device that is not
+    there is refused with the fix."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device '{device}'; use auto, cpu, cuda or "
+                         f"cuda:N") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device '{device}' asked for but CUDA is not "
+                             f"available here; use --device cpu (or auto)")
+        if resolved.index is not None and \
+                resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device '{device}' does not exist: this "
+                             f"machine has {torch.cuda.device_count()} GPUs")
+    return resolved
+
+
+def check_graph(data: Data, what: str) -> None:
+    """The trainer's input: features and edges that match and are finite."""
+    if not isinstance(data, Data):
+        raise TypeError(f"{what} must be a torch_geometric.data.Data, got "
+                        f"{type(data).__name__}")
+    if data.x is None or data.edge_index is None:
+        raise ValueError(f"{what} needs node features x and edge_index; "
+                         f"give featureless graphs identity features "
+                         f"(torch.eye(num_nodes))")
+    check_features(data.x)
+    if data.x.size(0) != data.num_nodes:
+        raise ValueError(f"{what} has {data.x.size(0)} feature rows but "
+                         f"{data.num_nodes} nodes")
+    if not torch.isfinite(data.x).all():
+        raise ValueError(f"{what}.x holds NaN or infinite values; clean or "
+                         f"impute the features first")
+    check_edge_index(data.edge_index, data.num_nodes, f"{what}.edge_index")

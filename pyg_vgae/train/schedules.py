@@ -1,0 +1,52 @@
+"""How an epoch uses its batches: small strategy objects the trainer
+calls, one per training schedule."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .step import Batch, discriminator_steps, encoder_step, optimizer_step
+
+
+class JointSchedule:
+    """GAE / VGAE, and PyG's ARGA / ARGVA recipe: for each batch, the
+    discriminator steps (adversarial models), then one encoder step on
+    ``recon + kl_weight * KL + reg_weight * reg``."""
+
+    def epoch(self, trainer, batches: Iterable[Batch]) -> float:
+        """Train on every batch; the mean loss, or the first NaN / inf."""
+        total, count = 0.0, 0
+        for batch in batches:
+            loss = encoder_step(trainer, batch, with_reg=trainer.adversarial)
+            if not math.isfinite(loss):
+                return loss
+            total, count = total + loss, count + 1
+        return total / max(count, 1)
+
+
+class SeparateGeneratorSchedule(JointSchedule):
+    """The ARGA code's schedule: encoder steps on ``recon + KL`` for every
+    batch, then the discriminator steps and one generator step on the
+    adversarial term alone, with an Adam of its own."""
+
+    def epoch(self, trainer, batches: Iterable[Batch]) -> float:
+        total, count, batch = 0.0, 0, None
+        for batch in batches:
+            loss = encoder_step(trainer, batch, with_reg=False)
+            if not math.isfinite(loss):
+                return loss
+            total, count = total + loss, count + 1
+        if batch is not None and trainer.disc_optimizer is not None:
+            data = trainer.train_data
+            z = trainer.encode_fn(data.x, data.edge_index)
+            discriminator_steps(trainer, z)
+            optimizer_step(trainer, trainer.gen_optimizer,
+                           trainer.model.reg_loss(z))
+        return total / max(count, 1)
+
+
+def schedule_for(trainer) -> JointSchedule:
+    """The schedule a trainer's model and settings call for."""
+    if trainer.adversarial and trainer.config.separate_generator:
+        return SeparateGeneratorSchedule()
+    return JointSchedule()

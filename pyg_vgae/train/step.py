@@ -1,0 +1,123 @@
+r"""The one encoder step, for full-batch, mini-batch and data-parallel
+training alike: a :class:`Batch` in, encode -> losses -> regularisers ->
+optimiser, the loss out.
+
+The loss of a batch is
+
+.. math::
+    \mathcal{L} = \mathcal{L}_{recon}(\text{pos}, \text{neg})
+    + \beta \cdot \overline{\mathrm{KL}}_{\text{nodes}}
+    + \gamma \cdot \mathcal{L}_{reg}(Z),
+
+with :math:`\beta` = ``kl_weight`` or, by default, :math:`1/N` with
+:math:`N` the number of nodes of the *whole* training graph, whatever the
+batch (the original code's weight), and :math:`\overline{\mathrm{KL}}` the
+mean KL divergence over the batch's ``kl_nodes`` (every node in full
+batch; the end points of the batch's pairs in a mini-batch, never halo
+nodes only sampled as neighbours).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from ..models import _Variational
+
+
+@dataclass
+class Batch:
+    """What one encoder step trains on, in the batch's own node ids.
+
+    Attributes:
+        x: Node features.
+        edge_index: The graph the encoder sees (with masking, without the
+            hidden edges).
+        pos: Positive pairs to reconstruct.
+        neg: Negative pairs; ``None`` samples ``neg_ratio`` per positive
+            that are in neither direction in ``known``.
+        known: Every true edge the sampler must avoid (``None``: ``pos``).
+        kl_nodes: Nodes whose KL term counts (``None``: all).
+        full_target: The adjacency of the full loss (``recon="full"``).
+        node_ids: Ids of the batch's nodes in the whole graph (``None``:
+            the batch is the whole graph).
+    """
+
+    x: Tensor
+    edge_index: Tensor
+    pos: Tensor
+    neg: Tensor | None = None
+    known: Tensor | None = None
+    kl_nodes: Tensor | None = None
+    full_target: Tensor | None = None
+    node_ids: Tensor | None = None
+
+
+def negatives(model, batch: Batch) -> Tensor:
+    """The batch's negatives: given, or sampled never on a true edge."""
+    if batch.neg is not None:
+        return batch.neg
+    known = batch.pos if batch.known is None else batch.known
+    return model.sample_negatives(
+        known, batch.x.size(0),
+        num_neg_samples=model.num_negatives(batch.pos.size(1)))
+
+
+def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
+    """Reconstruction, then the KL and adversarial terms; records each
+    term in ``trainer.last_terms``."""
+    model, config = trainer.model, trainer.config
+    if config.recon == "full":
+        recon = model.full_recon_loss(z, batch.full_target)
+    else:
+        recon = model.recon_loss(z, batch.pos, negatives(model, batch))
+    terms, loss = {"recon": recon.detach()}, recon
+    if isinstance(model, _Variational):
+        mu, logstd = model.__mu__, model.__logstd__
+        if batch.kl_nodes is not None:
+            mu, logstd = mu[batch.kl_nodes], logstd[batch.kl_nodes]
+        kl = model.kl_loss(mu, logstd)
+        terms["kl"] = kl.detach()
+        loss = loss + trainer.kl_weight() * kl
+    if with_reg:
+        reg = model.reg_loss(z)
+        terms["reg"] = reg.detach()
+        loss = loss + config.reg_weight * reg
+    trainer.last_terms = terms
+    return loss
+
+
+def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
+                   loss: Tensor) -> float:
+    """Take a step unless the loss is NaN or infinite (the caller then
+    stops training); clips the gradient norm when configured."""
+    value = loss.item()
+    if math.isfinite(value):
+        optimizer.zero_grad()
+        loss.backward()
+        if trainer.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(
+                [p for group in optimizer.param_groups
+                 for p in group["params"]], trainer.config.grad_clip)
+        optimizer.step()
+    return value
+
+
+def encoder_step(trainer, batch: Batch, with_reg: bool) -> float:
+    """Encode the batch, take discriminator steps first when adversarial
+    and ``with_reg``, then one encoder step; returns the loss."""
+    z = trainer.encode_fn(batch.x, batch.edge_index)
+    if with_reg and trainer.disc_optimizer is not None:
+        discriminator_steps(trainer, z)
+    loss = encoder_loss(trainer, batch, z, with_reg)
+    return optimizer_step(trainer, trainer.optimizer, loss)
+
+
+def discriminator_steps(trainer, z: Tensor) -> None:
+    """``disc_steps`` discriminator steps; the encoder does not change
+    during them, so one (detached) ``z`` serves them all."""
+    for _ in range(trainer.config.disc_steps):
+        optimizer_step(trainer, trainer.disc_optimizer,
+                       trainer.model.discriminator_loss(z))

@@ -1,0 +1,314 @@
+"""One trainer for GAE, VGAE, ARGA and ARGVA: fit, select on validation,
+stop early, resume. Each epoch a schedule (:mod:`.schedules`) runs the one
+step (:mod:`.step`) over a batch source (:mod:`.batches`)."""
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import statistics
+import threading
+import time
+
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import coalesce
+
+from ..data import link_labels
+from ..models import ARGA, GAE
+from ..progress import progress_bar
+from ..rng import rng_state, set_rng_state
+from .batches import NeighborBatches, WholeGraph
+from .config import (SELECT, FitResult, TrainConfig, check_graph,
+                     resolve_device)
+from .schedules import schedule_for
+
+log = logging.getLogger("pyg_vgae")
+
+#: Set (by the command line's signal handler) to stop :meth:`Trainer.fit`
+#: at the next epoch with a ``KeyboardInterrupt``.
+STOP_REQUESTED = threading.Event()
+
+
+class Trainer:
+    """Full-batch training of any of the four models.
+
+    Each epoch: ``disc_steps`` discriminator steps (ARGA / ARGVA), then one
+    encoder step on
+    ``recon + kl_weight * KL (variational) + reg_weight * reg (adversarial)``,
+    each model part with its own Adam optimiser. Evaluates validation AUC /
+    AP, keeps the best weights, and restores them at the end.
+    """
+
+    def __init__(self, model: GAE, config: TrainConfig | None = None):
+        if not isinstance(model, GAE):
+            raise TypeError(f"model must be a pyg_vgae model, got "
+                            f"{type(model).__name__}")
+        self.config = config or TrainConfig()
+        self.device = resolve_device(self.config.device)
+        self.model = model.to(self.device)
+        self.adversarial = isinstance(model, ARGA)
+        encoder_params = [p for name, p in model.named_parameters()
+                          if not name.startswith("discriminator.")]
+        self.optimizer = torch.optim.Adam(encoder_params, lr=self.config.lr,
+                                          weight_decay=self.config.weight_decay)
+        self.disc_optimizer = torch.optim.Adam(
+            model.discriminator.parameters(),
+            lr=self.config.disc_lr) if self.adversarial and any(
+                True for _ in model.discriminator.parameters()) else None
+        self.gen_optimizer = torch.optim.Adam(
+            encoder_params, lr=self.config.lr) \
+            if self.config.separate_generator else None
+        #: Epochs trained so far; :meth:`fit` goes on from here up to
+        #: ``config.epochs``.
+        self.epochs_done = 0
+        self.last_weights: dict | None = None
+        #: Per-epoch loss, validation scores and step times of the run.
+        self.history: dict[str, list] = {
+            key: [] for key in ("epoch", "loss", "val_auc", "val_ap",
+                                "time_ms")}
+        #: The best validation score so far, its epoch and weights, and
+        #: evaluations since it (for patience).
+        self.best: dict = {"score": -math.inf, "auc": None, "ap": None,
+                           "epoch": 0, "state": None, "waited": 0}
+        #: Called after every epoch as ``callback(trainer, epoch, record)``
+        #: with the epoch's loss, loss terms, learning rate and validation
+        #: scores (the command line's TensorBoard writer is one).
+        self.callbacks: list = []
+        #: The loss terms of the last encoder step (detached tensors).
+        self.last_terms: dict[str, torch.Tensor] = {}
+        #: The training split and its batch source, set by :meth:`fit`.
+        self.train_data: Data | None = None
+        self.batches = None
+        self.schedule = schedule_for(self)
+        #: Nodes of the whole training graph (the KL weight's N).
+        self.num_nodes = 0
+
+    def encode_fn(self, x: torch.Tensor, edge_index: torch.Tensor
+                  ) -> torch.Tensor:
+        """How a step encodes (data-parallel training wraps it in DDP)."""
+        return self.model.encode(x, edge_index)
+
+    def kl_weight(self) -> float:
+        """``config.kl_weight``, else :math:`1/N` of the whole training
+        graph, whatever the batch."""
+        if self.config.kl_weight is not None:
+            return self.config.kl_weight
+        return 1.0 / max(self.num_nodes, 1)
+
+    def make_batches(self, train_data: Data, pos: torch.Tensor):
+        """The batch source of this trainer's settings."""
+        config = self.config
+        if config.batch_size is not None:
+            return NeighborBatches(train_data, pos, config.num_neighbors,
+                                   config.batch_size, self.model.neg_ratio,
+                                   self.device)
+        return WholeGraph(train_data, pos, config.mask_ratio,
+                          config.recon_steps)
+
+    def train_step(self, data: Data, pos_edge_index: torch.Tensor) -> float:
+        """One epoch of updates on ``data`` with positives
+        ``pos_edge_index``; returns the epoch's mean loss."""
+        if self.train_data is not data:
+            self.train_data, self.num_nodes = data, data.num_nodes
+            self.batches = self.make_batches(data, pos_edge_index)
+        self.model.train()
+        return self.schedule.epoch(self, self.batches)
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {name: optimizer for name, optimizer in (
+            ("optimizer", self.optimizer),
+            ("disc_optimizer", self.disc_optimizer),
+            ("gen_optimizer", self.gen_optimizer)) if optimizer is not None}
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume training exactly: the epoch count,
+        the optimisers' states, the model's weights at the last epoch
+        (:meth:`fit` leaves the best ones in the model) and the random
+        number generator's state."""
+        return {"epochs_done": self.epochs_done,
+                "last_weights": self.last_weights,
+                "best": copy.deepcopy(self.best),
+                "history": copy.deepcopy(self.history),
+                "rng_state": rng_state(),
+                **{name: optimizer.state_dict()
+                   for name, optimizer in self._optimizers().items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from :meth:`state_dict` (load the model's weights into the
+        model first)."""
+        optimizers = self._optimizers()
+        missing = sorted(set(optimizers) - set(state))
+        if missing:
+            raise ValueError(f"the trainer state lacks {missing}: it was "
+                             f"saved for a different model or schedule")
+        if state.get("last_weights") is not None:
+            self.model.load_state_dict(state["last_weights"])
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(state[name])
+        if state.get("rng_state") is not None:
+            set_rng_state(state["rng_state"])
+        self.epochs_done = int(state.get("epochs_done", 0))
+        self.last_weights = state.get("last_weights")
+        if state.get("best") is not None:
+            self.best = copy.deepcopy(state["best"])
+        if state.get("history") is not None:
+            self.history = copy.deepcopy(state["history"])
+
+    @torch.no_grad()
+    def evaluate(self, data: Data) -> tuple[float, float]:
+        """AUC and AP on a split's labelled pairs."""
+        self.model.eval()
+        z = self.model.encode(data.x, data.edge_index)
+        pos, neg = link_labels(data)
+        return self.model.test(z, pos, neg)
+
+    def fit(self, train_data: Data, val_data: Data | None = None,
+            test_data: Data | None = None) -> FitResult:
+        """Train on ``train_data``; select on ``val_data``; score the best
+        weights on ``test_data``. Without ``val_data`` the last epoch is
+        kept. After :meth:`load_state_dict` it goes on where the saved run
+        stopped, with its history and best weights, so a resumed run
+        reports what one straight run would."""
+        config = self.config
+        for name, split in (("train_data", train_data),
+                            ("val_data", val_data), ("test_data", test_data)):
+            if split is not None:
+                check_graph(split, name)
+        if self.epochs_done >= config.epochs:
+            raise ValueError(f"already trained {self.epochs_done} epochs of "
+                             f"{config.epochs}: raise epochs to go on")
+        train_data = train_data.to(self.device)
+        val_data = val_data.to(self.device) if val_data is not None else None
+        pos = self._training_positives(train_data)
+        self.train_data, self.num_nodes = train_data, train_data.num_nodes
+        self.batches = self.make_batches(train_data, pos)
+        stopped = self._train_epochs(val_data)
+        return self._finish(val_data, test_data, stopped)
+
+    def _training_positives(self, train_data: Data) -> torch.Tensor:
+        """The edges to reconstruct; with masking, each undirected edge once
+        (``u < v``), so that hiding it hides both directions."""
+        if "pos_edge_label_index" in train_data \
+                or "edge_label_index" in train_data:
+            pos = link_labels(train_data)[0]
+        else:
+            pos = train_data.edge_index
+        if pos.size(1) == 0:
+            raise ValueError("the training split has no positive edges to "
+                             "reconstruct")
+        if self.config.mask_ratio > 0:
+            low, high = pos.min(dim=0).values, pos.max(dim=0).values
+            pos = coalesce(torch.stack([low, high]))
+        return pos
+
+    def _train_epochs(self, val_data: Data | None) -> str | None:
+        """Epochs from ``epochs_done + 1`` to ``config.epochs``; updates
+        :attr:`history` and :attr:`best`; returns why it stopped early."""
+        config = self.config
+        bar = progress_bar(range(self.epochs_done + 1, config.epochs + 1),
+                           enabled=config.progress,
+                           desc=type(self.model).__name__)
+        stopped = None
+        for epoch in bar:
+            if STOP_REQUESTED.is_set():
+                raise KeyboardInterrupt("stop requested")
+            loss, step_ms = self._timed_epoch()
+            if not math.isfinite(loss):
+                stopped = self._diverged(loss, epoch)
+                break
+            self.epochs_done = epoch
+            val_auc, val_ap = self._validate(val_data, epoch)
+            for key, value in (("epoch", epoch), ("loss", loss),
+                               ("val_auc", val_auc), ("val_ap", val_ap),
+                               ("time_ms", step_ms)):
+                self.history[key].append(value)
+            bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
+                            if val_auc is not None else "-")
+            self._report(epoch, loss, val_auc, val_ap)
+            if config.patience is not None and \
+                    self.best["waited"] >= config.patience:
+                stopped = f"early stop at epoch {epoch}"
+                break
+        bar.close()
+        return stopped
+
+    def _timed_epoch(self) -> tuple[float, float]:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        start = time.perf_counter()
+        self.model.train()
+        loss = self.schedule.epoch(self, self.batches)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return loss, 1000 * (time.perf_counter() - start)
+
+    def _report(self, epoch: int, loss: float, val_auc: float | None,
+                val_ap: float | None) -> None:
+        if not self.callbacks:
+            return
+        record = {"loss": loss, "val_auc": val_auc, "val_ap": val_ap,
+                  "lr": self.optimizer.param_groups[0]["lr"],
+                  **{f"loss_{name}": float(value)
+                     for name, value in self.last_terms.items()}}
+        for callback in self.callbacks:
+            callback(self, epoch, record)
+
+    def _diverged(self, loss: float, epoch: int) -> str:
+        if not self.history["epoch"]:
+            raise ValueError(f"the loss is {loss} from the first epoch: no "
+                             f"weights were ever trained; check the settings "
+                             f"(lr, kl_weight, reg_weight) and the features")
+        kept = epoch - 1 if self.config.select == "last" \
+            else self.best["epoch"]
+        stopped = (f"loss became {loss} at epoch {epoch}; stopped and kept "
+                   f"the weights of epoch {kept}")
+        log.warning(stopped)
+        return stopped
+
+    def _validate(self, val_data: Data | None, epoch: int
+                  ) -> tuple[float | None, float | None]:
+        """Validation AUC / AP at evaluation epochs; keeps the best
+        weights in :attr:`best`."""
+        config, best = self.config, self.best
+        if val_data is None or epoch % config.eval_every != 0:
+            return None, None
+        val_auc, val_ap = self.evaluate(val_data)
+        score = SELECT[config.select](val_auc, val_ap)
+        if config.select != "last" and score > best["score"]:
+            best.update(score=score, auc=val_auc, ap=val_ap, epoch=epoch,
+                        state=copy.deepcopy(self.model.state_dict()),
+                        waited=0)
+        else:
+            best["waited"] += 1
+        return val_auc, val_ap
+
+    def _finish(self, val_data: Data | None, test_data: Data | None,
+                stopped: str | None) -> FitResult:
+        """Restore the selected weights and score them on ``test_data``."""
+        best, history = self.best, self.history
+        self.last_weights = copy.deepcopy(self.model.state_dict())
+        val_auc, val_ap, best_epoch = best["auc"], best["ap"], best["epoch"]
+        if best["state"] is not None:
+            self.model.load_state_dict(best["state"])
+        else:  # the last epoch's weights are kept
+            best_epoch = history["epoch"][-1] if history["epoch"] else 0
+            if val_data is not None and self.config.select == "last":
+                val_auc, val_ap = self.evaluate(val_data)
+        test_auc = test_ap = None
+        if test_data is not None:
+            test_auc, test_ap = self.evaluate(test_data.to(self.device))
+        return FitResult(
+            best_epoch=best_epoch, val_auc=val_auc, val_ap=val_ap,
+            test_auc=test_auc, test_ap=test_ap,
+            epoch_time_ms=statistics.median(history["time_ms"])
+            if history["time_ms"] else float("nan"),
+            history={key: list(values) for key, values in history.items()},
+            stopped=stopped)
+
+    @torch.no_grad()
+    def embed(self, data: Data) -> torch.Tensor:
+        """Embeddings (``mu`` for variational models) of every node."""
+        self.model.eval()
+        data = data.to(self.device)
+        return self.model.encode(data.x, data.edge_index)
