@@ -5,6 +5,7 @@ fix, so that bad input fails early rather than deep inside torch.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import torch
@@ -55,7 +56,7 @@ def check_edge_index(edge_index: Any, num_nodes: int,
         raise ValueError(f"{name} must have shape [2, num_edges], got "
                          f"{tuple(edge_index.shape)}; transpose an "
                          f"[num_edges, 2] list with .t()")
-    if edge_index.numel() == 0:
+    if edge_index.numel() == 0 or _already_checked(edge_index, num_nodes):
         return
     low, high = int(edge_index.min()), int(edge_index.max())
     if low < 0:
@@ -63,6 +64,29 @@ def check_edge_index(edge_index: Any, num_nodes: int,
     if high >= num_nodes:
         raise ValueError(f"{name} holds node id {high}, out of range for "
                          f"{num_nodes} nodes")
+    _remember(edge_index, num_nodes)
+
+
+#: Edge tensors whose ids passed the range check, by identity and in-place
+#: version: the check reads the ids back to the host, which on a GPU is a
+#: synchronisation, so each graph pays it once, not every step.
+_CHECKED: dict[tuple[int, int, int], weakref.ref] = {}
+MAX_CHECKED = 64
+
+
+def _already_checked(edge_index: Tensor, num_nodes: int) -> bool:
+    ref = _CHECKED.get((id(edge_index), edge_index._version, num_nodes))
+    return ref is not None and ref() is edge_index
+
+
+def _remember(edge_index: Tensor, num_nodes: int) -> None:
+    if len(_CHECKED) >= MAX_CHECKED:
+        for key in [k for k, ref in _CHECKED.items() if ref() is None]:
+            del _CHECKED[key]
+        if len(_CHECKED) >= MAX_CHECKED:
+            _CHECKED.clear()
+    _CHECKED[(id(edge_index), edge_index._version, num_nodes)] = \
+        weakref.ref(edge_index)
 
 
 def check_adjacency(adj: Any, num_nodes: int,

@@ -119,11 +119,10 @@ class GAE(pyg_nn.GAE):
                                                    exclude_edge_index)
         else:
             check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
-        # One decoder call for both: half the gathers and their backward.
-        logits = self.decoder(z, torch.cat([pos_edge_index, neg_edge_index],
-                                           dim=1), sigmoid=False)
-        pos_logits, neg_logits = logits.split(
-            [pos_edge_index.size(1), neg_edge_index.size(1)])
+        # Two decoder calls, as PyG makes: a decoder with batch statistics
+        # sees the same batches as under PyG.
+        pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
+        neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
         return losses.sampled_recon_loss(pos_logits, neg_logits)
 
     def full_recon_loss(self, z: Tensor, edge_index: Tensor,
@@ -144,7 +143,7 @@ class GAE(pyg_nn.GAE):
         check_edge_index(edge_index, num_nodes)
         edge_index, pos_weight, norm = _full_loss_target(
             edge_index, num_nodes, add_self_loops)
-        if isinstance(self.decoder, pyg_nn.models.InnerProductDecoder):
+        if _is_inner_product(self.decoder):
             return losses.inner_product_recon_loss(z, edge_index, pos_weight,
                                                    norm)
         losses.check_dense_budget(num_nodes, self.max_dense_bytes,
@@ -202,7 +201,7 @@ class GAE(pyg_nn.GAE):
 
     def _chunk_logits(self, z: Tensor, chunk: Tensor,
                       all_nodes: Tensor) -> Tensor:
-        if isinstance(self.decoder, pyg_nn.models.InnerProductDecoder):
+        if _is_inner_product(self.decoder):
             return z[chunk] @ z.t()
         pairs = torch.stack([chunk.repeat_interleave(all_nodes.numel()),
                              all_nodes.repeat(chunk.numel())])
@@ -472,15 +471,24 @@ class ARGVA(_Variational, ARGA, pyg_nn.ARGVA):
     :class:`torch_geometric.nn.ARGVA`: :class:`ARGA` with the variational
     encoder and KL term of :class:`VGAE`.
 
-    Unlike PyG's, it holds no second reference to its encoder under
-    ``VGAE.``, so its ``state_dict`` has each weight once; a state dict saved
-    from PyG's ARGVA still loads (the duplicate keys are dropped).
+    As PyG's, it keeps a :class:`VGAE` over the same encoder and decoder as
+    ``self.VGAE`` (the same parameters, listed once by ``parameters()``),
+    so its ``state_dict`` loads into PyG's ARGVA and back; a state dict
+    without the ``VGAE.`` keys (saved by pyg_vgae 0.1) loads too.
     """
 
     def __init__(self, encoder: Module, discriminator: Module,
                  decoder: Module | None = None, **options: Any):
         ARGA.__init__(self, encoder, discriminator, decoder, **options)
-        self._register_load_state_dict_pre_hook(_drop_pyg_vgae_copy)
+        self.VGAE = VGAE(self.encoder, self.decoder)
+        self._register_load_state_dict_pre_hook(_fill_vgae_copy)
+
+
+def _is_inner_product(decoder: Module) -> bool:
+    """Exactly the inner-product decoder (a subclass may change
+    ``forward``, so it takes the generic path)."""
+    return type(decoder) in (pyg_nn.models.InnerProductDecoder,
+                             InnerProductDecoder)
 
 
 def _input_width(module: Module) -> int | None:
@@ -513,7 +521,11 @@ def _check_input_dtype(model: Module, args: tuple) -> None:
                         f"x.to({weight.dtype}) or model.to({x.dtype})")
 
 
-def _drop_pyg_vgae_copy(state_dict: dict, prefix: str, *args: Any) -> None:
-    """Drop the ``VGAE.`` keys of a state dict saved from PyG's ARGVA."""
-    for key in [k for k in state_dict if k.startswith(prefix + "VGAE.")]:
-        del state_dict[key]
+def _fill_vgae_copy(state_dict: dict, prefix: str, *args: Any) -> None:
+    """Add the ``VGAE.`` keys (copies of the encoder's and decoder's) to a
+    state dict saved without them."""
+    if any(key.startswith(prefix + "VGAE.") for key in state_dict):
+        return
+    for key in [k for k in state_dict if k.startswith(
+            (prefix + "encoder.", prefix + "decoder."))]:
+        state_dict[prefix + "VGAE." + key[len(prefix):]] = state_dict[key]

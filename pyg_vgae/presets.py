@@ -37,6 +37,7 @@ class ModelSpec:
     decoder_dropout: float = 0.0
     input_dropout: float = 0.0
     out_act: bool = False
+    jk: str | None = None
     neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
 
@@ -64,6 +65,8 @@ def build_model(spec: ModelSpec) -> GAE:
     conv_kwargs: dict[str, Any] = {}
     if not spec.bias:
         conv_kwargs["bias"] = False
+    if spec.jk is not None:  # jumping knowledge: every layer's output
+        conv_kwargs["jk"] = spec.jk
     encoder = GNNEncoder(spec.in_channels, spec.hidden, spec.latent,
                          conv=conv, num_layers=num_layers,
                          dropout=spec.dropout, norm=spec.norm, act=spec.act,

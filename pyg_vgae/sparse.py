@@ -158,6 +158,10 @@ def sparse_features(x: Tensor) -> SparseMatrix | None:
 
     def build() -> SparseMatrix | None:
         with torch.no_grad():
+            if x.layout != torch.strided:  # given sparse: keep it sparse
+                coo = x.to_sparse_coo().coalesce()
+                return SparseMatrix(_to_csr(coo),
+                                    _to_csr(coo.t().coalesce()))
             if torch.count_nonzero(x) > SPARSE_FEATURE_DENSITY * x.numel():
                 return None
             return SparseMatrix(_to_csr(x), _to_csr(x.t().contiguous()))
@@ -187,6 +191,8 @@ class CachedGCNConv(GCNConv):
                                          self.improved, self.add_self_loops,
                                          x.dtype)
         features = sparse_features(x)
+        if hasattr(self.lin, "_hook"):  # lazy in_channels=-1: size it now
+            self.lin.initialize_parameters(self.lin, (x, ))
         if features is not None:
             out = (features @ self.lin.weight.t())
         else:

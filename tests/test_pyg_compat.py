@@ -87,18 +87,21 @@ def test_recon_loss_exact_where_pyg_saturates():
         == pytest.approx(69.08, abs=0.01)
 
 
-def test_argva_state_dict_has_each_weight_once_and_loads_pyg_dicts():
-    enc = pyg_vgae.VariationalGCNEncoder(8, 16, 4)
-    ours = ARGVA(enc, pyg_vgae.MLPDiscriminator(4, 8))
-    assert not any(k.startswith("VGAE.") for k in ours.state_dict())
-
+def test_argva_state_dict_loads_into_pyg_and_back():
+    ours = ARGVA(pyg_vgae.VariationalGCNEncoder(8, 16, 4),
+                 pyg_vgae.MLPDiscriminator(4, 8))
+    assert isinstance(ours.VGAE, pyg_nn.VGAE)
+    assert ours.VGAE.encoder is ours.encoder
     theirs = pyg_nn.ARGVA(pyg_vgae.VariationalGCNEncoder(8, 16, 4),
                           pyg_vgae.MLPDiscriminator(4, 8))
-    state = theirs.state_dict()
-    assert any(k.startswith("VGAE.") for k in state)
-    ours.load_state_dict(state)  # strict: every other key must match
+    ours.load_state_dict(theirs.state_dict())  # strict, both ways
+    theirs.load_state_dict(ours.state_dict())
     for key, value in ours.state_dict().items():
-        assert torch.equal(value, state[key])
+        assert torch.equal(value, theirs.state_dict()[key]), key
+    # A state dict of pyg_vgae 0.1 (no VGAE. keys) still loads.
+    old = {k: v for k, v in ours.state_dict().items()
+           if not k.startswith("VGAE.")}
+    ours.load_state_dict(old)
 
 
 def test_pyg_example_training_step_runs_unchanged():
@@ -115,3 +118,99 @@ def test_pyg_example_training_step_runs_unchanged():
     loss.backward()
     optimizer.step()
     assert torch.isfinite(loss)
+
+
+# ------------------------------------------------ parity with PyG's classes
+def _pair(ours_class, pyg_class, *modules):
+    torch.manual_seed(0)
+    ours = ours_class(*modules)
+    theirs = pyg_class(*modules)
+    return ours, theirs
+
+
+def _fixed_graph():
+    torch.manual_seed(1)
+    z = torch.randn(30, 8) * 0.5  # moderate logits
+    pos = torch.randint(0, 30, (2, 40))
+    neg = torch.randint(0, 30, (2, 40))
+    return z, pos, neg
+
+
+def test_recon_loss_decode_and_forward_all_equal_pyg():
+    z, pos, neg = _fixed_graph()
+    ours, theirs = _pair(GAE, pyg_nn.GAE, torch.nn.Identity())
+    assert ours.recon_loss(z, pos, neg).item() == pytest.approx(
+        theirs.recon_loss(z, pos, neg).item(), abs=1e-6)
+    assert torch.allclose(ours.decode(z, pos), theirs.decode(z, pos),
+                          atol=1e-6)
+    assert torch.allclose(ours.decoder.forward_all(z),
+                          theirs.decoder.forward_all(z), atol=1e-6)
+    assert ours.test(z, pos, neg) == pytest.approx(theirs.test(z, pos, neg),
+                                                   abs=1e-6)
+
+
+def test_kl_loss_equals_pyg():
+    torch.manual_seed(2)
+    mu, logstd = torch.randn(30, 8), torch.randn(30, 8) * 0.3
+    ours = VGAE(torch.nn.Identity())
+    theirs = pyg_nn.VGAE(torch.nn.Identity())
+    assert ours.kl_loss(mu, logstd).item() == pytest.approx(
+        theirs.kl_loss(mu, logstd).item(), abs=1e-6)
+
+
+def test_adversarial_losses_equal_pyg():
+    z, _, _ = _fixed_graph()
+    torch.manual_seed(3)
+    discriminator = pyg_vgae.MLPDiscriminator(8, 16)
+    ours = ARGA(torch.nn.Identity(), discriminator)
+    theirs = pyg_nn.ARGA(torch.nn.Identity(), discriminator)
+    theirs.discriminator = ours.discriminator  # one set of weights
+    assert ours.reg_loss(z).item() == pytest.approx(
+        theirs.reg_loss(z).item(), abs=1e-6)
+    torch.manual_seed(4)
+    mine = ours.discriminator_loss(z).item()
+    torch.manual_seed(4)  # the same prior samples
+    assert mine == pytest.approx(theirs.discriminator_loss(z).item(),
+                                 abs=1e-6)
+
+
+def test_decoders_with_batch_statistics_see_pygs_batches():
+    # PyG decodes positives and negatives in separate calls; a decoder
+    # whose output depends on its batch must get the same batches.
+    class BatchNormDecoder(pyg_vgae.InnerProductDecoder):
+        def forward(self, z, edge_index, sigmoid=True):
+            value = (z[edge_index[0]] * z[edge_index[1]]).sum(-1)
+            value = (value - value.mean()) / (value.std() + 1e-5)
+            return value.sigmoid() if sigmoid else value
+
+    z, pos, neg = _fixed_graph()
+    ours = GAE(torch.nn.Identity(), BatchNormDecoder())
+    theirs = pyg_nn.GAE(torch.nn.Identity(), BatchNormDecoder())
+    assert ours.recon_loss(z, pos, neg).item() == pytest.approx(
+        theirs.recon_loss(z, pos, neg).item(), abs=1e-5)
+    # A subclass that changes forward takes the generic path.
+    dense = ours.full_recon_loss(z, pos)
+    assert torch.isfinite(dense)
+
+
+def test_lazy_in_channels_with_sparse_features():
+    x = torch.eye(12).to_sparse()
+    edges = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    model = GAE(pyg_vgae.GCNEncoder(-1, 8, 4))
+    z = model.encode(x, edges)
+    assert z.shape == (12, 4) and torch.isfinite(z).all()
+
+
+def test_edge_ids_are_checked_once_per_tensor(monkeypatch):
+    from pyg_vgae import checks
+    z, pos, neg = _fixed_graph()
+    model = GAE(torch.nn.Identity())
+    model.recon_loss(z, pos, neg)
+    reads = []
+    real_max = torch.Tensor.max
+    monkeypatch.setattr(torch.Tensor, "max",
+                        lambda self, *a, **k: reads.append(1)
+                        or real_max(self, *a, **k))
+    model.recon_loss(z, pos, neg)  # the same tensors: no host read-back
+    assert reads == []
+    assert checks._already_checked(pos, 30)
