@@ -170,14 +170,10 @@ def test_masking_hides_each_edge_in_both_directions():
     # Labelled (one direction per edge) and unlabelled (both directions)
     # positives: no hidden target may reach the encoder either way round.
     from pyg_vgae.data import split_edges, synthetic_graph
-    from pyg_vgae.train import Trainer, TrainConfig
-    from pyg_vgae import GAE, GCNEncoder
+    from pyg_vgae.train.batches import WholeGraph, training_positives
     graph = synthetic_graph(num_nodes=300, num_features=8)
     for train_data in (split_edges(graph)[0], graph):
-        from pyg_vgae.train.batches import WholeGraph
-        trainer = Trainer(GAE(GCNEncoder(8, 8, 4)),
-                          TrainConfig(mask_ratio=0.5, progress=False))
-        pos = trainer._training_positives(train_data)
+        pos = training_positives(train_data, mask_ratio=0.5)
         batch = WholeGraph(train_data, pos, mask_ratio=0.5).batch()
         hidden = batch.pos
         visible = {tuple(pair) for pair in batch.edge_index.t().tolist()}

@@ -18,10 +18,29 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
+from torch_geometric.utils import coalesce, to_undirected
 
+from ..data import link_labels
 from ..sampling import known_mask
 from .step import Batch
+
+
+def training_positives(train_data: Data, mask_ratio: float = 0.0) -> Tensor:
+    """The edges to reconstruct: the split's positive labels, else every
+    edge; with masking each undirected edge once (``u < v``), so that
+    hiding it hides both directions."""
+    if "pos_edge_label_index" in train_data \
+            or "edge_label_index" in train_data:
+        pos = link_labels(train_data)[0]
+    else:
+        pos = train_data.edge_index
+    if pos.size(1) == 0:
+        raise ValueError("the training split has no positive edges to "
+                         "reconstruct")
+    if mask_ratio > 0:
+        low, high = pos.min(dim=0).values, pos.max(dim=0).values
+        pos = coalesce(torch.stack([low, high]))
+    return pos
 
 
 class WholeGraph:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import torch
+
 from .step import Batch, discriminator_steps, encoder_step, optimizer_step
 
 
@@ -43,6 +45,23 @@ class SeparateGeneratorSchedule(JointSchedule):
             optimizer_step(trainer, trainer.gen_optimizer,
                            trainer.model.reg_loss(z))
         return total / max(count, 1)
+
+
+def make_optimizers(model, config) -> tuple:
+    """``(encoder, discriminator, generator)`` Adam optimisers; the last two
+    ``None`` where the model or schedule has no use for them."""
+    encoder_params = [p for name, p in model.named_parameters()
+                      if not name.startswith("discriminator.")]
+    encoder = torch.optim.Adam(encoder_params, lr=config.lr,
+                               weight_decay=config.weight_decay)
+    discriminator = getattr(model, "discriminator", None)
+    disc_params = list(discriminator.parameters()) \
+        if isinstance(discriminator, torch.nn.Module) else []
+    disc = torch.optim.Adam(disc_params, lr=config.disc_lr) \
+        if disc_params else None
+    generator = torch.optim.Adam(encoder_params, lr=config.lr) \
+        if config.separate_generator else None
+    return encoder, disc, generator
 
 
 def schedule_for(trainer) -> JointSchedule:

@@ -6,22 +6,20 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import statistics
 import threading
 import time
 
 import torch
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce
 
 from ..data import link_labels
 from ..models import ARGA, GAE
 from ..progress import progress_bar
 from ..rng import rng_state, set_rng_state
-from .batches import NeighborBatches, WholeGraph
-from .config import (SELECT, FitResult, TrainConfig, check_graph,
-                     resolve_device)
-from .schedules import schedule_for
+from .batches import NeighborBatches, WholeGraph, training_positives
+from .config import FitResult, TrainConfig, check_graph, resolve_device
+from .schedules import make_optimizers, schedule_for
+from .selection import Selection
 
 log = logging.getLogger("pyg_vgae")
 
@@ -31,13 +29,14 @@ STOP_REQUESTED = threading.Event()
 
 
 class Trainer:
-    """Full-batch training of any of the four models.
+    """Training of any of the four models, full batch, on mini-batches
+    (``batch_size``) or data-parallel (:class:`.DistributedTrainer`).
 
-    Each epoch: ``disc_steps`` discriminator steps (ARGA / ARGVA), then one
-    encoder step on
-    ``recon + kl_weight * KL (variational) + reg_weight * reg (adversarial)``,
-    each model part with its own Adam optimiser. Evaluates validation AUC /
-    AP, keeps the best weights, and restores them at the end.
+    Each epoch its schedule (:mod:`.schedules`) runs the one step
+    (:mod:`.step`: ``recon + kl_weight * KL + reg_weight * reg``) over the
+    batch source (:mod:`.batches`), each model part with its own Adam
+    optimiser. Evaluates validation AUC / AP, keeps the best weights
+    (:class:`.Selection`), and restores them at the end.
     """
 
     def __init__(self, model: GAE, config: TrainConfig | None = None):
@@ -48,29 +47,14 @@ class Trainer:
         self.device = resolve_device(self.config.device)
         self.model = model.to(self.device)
         self.adversarial = isinstance(model, ARGA)
-        encoder_params = [p for name, p in model.named_parameters()
-                          if not name.startswith("discriminator.")]
-        self.optimizer = torch.optim.Adam(encoder_params, lr=self.config.lr,
-                                          weight_decay=self.config.weight_decay)
-        self.disc_optimizer = torch.optim.Adam(
-            model.discriminator.parameters(),
-            lr=self.config.disc_lr) if self.adversarial and any(
-                True for _ in model.discriminator.parameters()) else None
-        self.gen_optimizer = torch.optim.Adam(
-            encoder_params, lr=self.config.lr) \
-            if self.config.separate_generator else None
+        self.optimizer, self.disc_optimizer, self.gen_optimizer = \
+            make_optimizers(model, self.config)
         #: Epochs trained so far; :meth:`fit` goes on from here up to
         #: ``config.epochs``.
         self.epochs_done = 0
         self.last_weights: dict | None = None
-        #: Per-epoch loss, validation scores and step times of the run.
-        self.history: dict[str, list] = {
-            key: [] for key in ("epoch", "loss", "val_auc", "val_ap",
-                                "time_ms")}
-        #: The best validation score so far, its epoch and weights, and
-        #: evaluations since it (for patience).
-        self.best: dict = {"score": -math.inf, "auc": None, "ap": None,
-                           "epoch": 0, "state": None, "waited": 0}
+        #: History, best validation score and weights so far.
+        self.selection = Selection(self.config.select, self.config.patience)
         #: Called after every epoch as ``callback(trainer, epoch, record)``
         #: with the epoch's loss, loss terms, learning rate and validation
         #: scores (the command line's TensorBoard writer is one).
@@ -128,8 +112,7 @@ class Trainer:
         number generator's state."""
         return {"epochs_done": self.epochs_done,
                 "last_weights": self.last_weights,
-                "best": copy.deepcopy(self.best),
-                "history": copy.deepcopy(self.history),
+                **self.selection.state_dict(),
                 "rng_state": rng_state(),
                 **{name: optimizer.state_dict()
                    for name, optimizer in self._optimizers().items()}}
@@ -150,10 +133,7 @@ class Trainer:
             set_rng_state(state["rng_state"])
         self.epochs_done = int(state.get("epochs_done", 0))
         self.last_weights = state.get("last_weights")
-        if state.get("best") is not None:
-            self.best = copy.deepcopy(state["best"])
-        if state.get("history") is not None:
-            self.history = copy.deepcopy(state["history"])
+        self.selection.load_state_dict(state)
 
     @torch.no_grad()
     def evaluate(self, data: Data) -> tuple[float, float]:
@@ -180,32 +160,16 @@ class Trainer:
                              f"{config.epochs}: raise epochs to go on")
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
-        pos = self._training_positives(train_data)
+        pos = training_positives(train_data, config.mask_ratio)
         self.train_data, self.num_nodes = train_data, train_data.num_nodes
         self.batches = self.make_batches(train_data, pos)
         stopped = self._train_epochs(val_data)
         return self._finish(val_data, test_data, stopped)
 
-    def _training_positives(self, train_data: Data) -> torch.Tensor:
-        """The edges to reconstruct; with masking, each undirected edge once
-        (``u < v``), so that hiding it hides both directions."""
-        if "pos_edge_label_index" in train_data \
-                or "edge_label_index" in train_data:
-            pos = link_labels(train_data)[0]
-        else:
-            pos = train_data.edge_index
-        if pos.size(1) == 0:
-            raise ValueError("the training split has no positive edges to "
-                             "reconstruct")
-        if self.config.mask_ratio > 0:
-            low, high = pos.min(dim=0).values, pos.max(dim=0).values
-            pos = coalesce(torch.stack([low, high]))
-        return pos
-
     def _train_epochs(self, val_data: Data | None) -> str | None:
-        """Epochs from ``epochs_done + 1`` to ``config.epochs``; updates
-        :attr:`history` and :attr:`best`; returns why it stopped early."""
-        config = self.config
+        """Epochs from ``epochs_done + 1`` to ``config.epochs``, recorded
+        in :attr:`selection`; returns why it stopped early."""
+        config, selection = self.config, self.selection
         bar = progress_bar(range(self.epochs_done + 1, config.epochs + 1),
                            enabled=config.progress,
                            desc=type(self.model).__name__)
@@ -218,16 +182,15 @@ class Trainer:
                 stopped = self._diverged(loss, epoch)
                 break
             self.epochs_done = epoch
-            val_auc, val_ap = self._validate(val_data, epoch)
-            for key, value in (("epoch", epoch), ("loss", loss),
-                               ("val_auc", val_auc), ("val_ap", val_ap),
-                               ("time_ms", step_ms)):
-                self.history[key].append(value)
+            val_auc = val_ap = None
+            if val_data is not None and epoch % config.eval_every == 0:
+                val_auc, val_ap = self.evaluate(val_data)
+                selection.consider(self.model, epoch, val_auc, val_ap)
+            selection.record(epoch, loss, val_auc, val_ap, step_ms)
             bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
                             if val_auc is not None else "-")
             self._report(epoch, loss, val_auc, val_ap)
-            if config.patience is not None and \
-                    self.best["waited"] >= config.patience:
+            if selection.should_stop():
                 stopped = f"early stop at epoch {epoch}"
                 break
         bar.close()
@@ -255,38 +218,19 @@ class Trainer:
             callback(self, epoch, record)
 
     def _diverged(self, loss: float, epoch: int) -> str:
-        if not self.history["epoch"]:
+        if not self.selection.history["epoch"]:
             raise ValueError(f"the loss is {loss} from the first epoch: no "
                              f"weights were ever trained; check the settings "
                              f"(lr, kl_weight, reg_weight) and the features")
-        kept = epoch - 1 if self.config.select == "last" \
-            else self.best["epoch"]
         stopped = (f"loss became {loss} at epoch {epoch}; stopped and kept "
-                   f"the weights of epoch {kept}")
+                   f"the weights of epoch {self.selection.kept_epoch(epoch)}")
         log.warning(stopped)
         return stopped
-
-    def _validate(self, val_data: Data | None, epoch: int
-                  ) -> tuple[float | None, float | None]:
-        """Validation AUC / AP at evaluation epochs; keeps the best
-        weights in :attr:`best`."""
-        config, best = self.config, self.best
-        if val_data is None or epoch % config.eval_every != 0:
-            return None, None
-        val_auc, val_ap = self.evaluate(val_data)
-        score = SELECT[config.select](val_auc, val_ap)
-        if config.select != "last" and score > best["score"]:
-            best.update(score=score, auc=val_auc, ap=val_ap, epoch=epoch,
-                        state=copy.deepcopy(self.model.state_dict()),
-                        waited=0)
-        else:
-            best["waited"] += 1
-        return val_auc, val_ap
 
     def _finish(self, val_data: Data | None, test_data: Data | None,
                 stopped: str | None) -> FitResult:
         """Restore the selected weights and score them on ``test_data``."""
-        best, history = self.best, self.history
+        best, history = self.selection.best, self.selection.history
         self.last_weights = copy.deepcopy(self.model.state_dict())
         val_auc, val_ap, best_epoch = best["auc"], best["ap"], best["epoch"]
         if best["state"] is not None:
@@ -301,8 +245,7 @@ class Trainer:
         return FitResult(
             best_epoch=best_epoch, val_auc=val_auc, val_ap=val_ap,
             test_auc=test_auc, test_ap=test_ap,
-            epoch_time_ms=statistics.median(history["time_ms"])
-            if history["time_ms"] else float("nan"),
+            epoch_time_ms=self.selection.median_step_ms(),
             history={key: list(values) for key, values in history.items()},
             stopped=stopped)
 
