@@ -4,6 +4,7 @@ results written where the flags say, after every output was checked."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -201,12 +202,10 @@ def _check_extras(args: argparse.Namespace) -> None:
                              "covers gae and vgae")
         if args.resume is not None:
             raise UsageError("--resume goes on in one process: drop --nproc")
-    if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise ValueError("--plot needs matplotlib: pip install "
-                             "'pyg-vgae[plot]'") from None
+    if args.plot is not None and importlib.util.find_spec("matplotlib") \
+            is None:
+        raise ValueError("--plot needs matplotlib: pip install "
+                         "'pyg-vgae[plot]'")
 
 
 def _outputs(args: argparse.Namespace) -> dict:

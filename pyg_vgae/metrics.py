@@ -29,6 +29,20 @@ def _finite(values, name: str) -> np.ndarray:
     return array
 
 
+def auc_ap(pos_scores, neg_scores) -> tuple[float, float]:
+    """AUC and AP of positive against negative scores (logits or
+    probabilities: both rank the same), refusing NaN or infinite scores."""
+    pos = _numpy(pos_scores).ravel()
+    neg = _numpy(neg_scores).ravel()
+    scores = np.concatenate([pos, neg])
+    if not np.isfinite(scores).all():
+        raise ValueError("the decoder scored some pairs NaN or infinite: "
+                         "the embeddings z are not finite")
+    labels = np.concatenate([np.ones_like(pos), np.zeros_like(neg)])
+    return (float(roc_auc_score(labels, scores)),
+            float(average_precision_score(labels, scores)))
+
+
 def link_prediction_scores(pos_scores, neg_scores,
                            hits_at: Sequence[int] = (10, 50, 100)
                            ) -> dict[str, float]:

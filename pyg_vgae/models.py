@@ -22,7 +22,7 @@ from torch_geometric.utils import (add_remaining_self_loops, coalesce,
 from . import losses, sampling
 from .checks import check_edge_index
 from .decoders import InnerProductDecoder
-from .sparse import _TensorCache
+from .cache import TensorCache
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -154,80 +154,23 @@ class GAE(pyg_nn.GAE):
         logits = self.decoder.forward_all(z, sigmoid=False)
         return losses.dense_recon_loss(logits, target, pos_weight, norm)
 
-    @torch.no_grad()
     def recommend(self, z: Tensor, nodes: Tensor, k: int = 10,
                   exclude_edge_index: Tensor | None = None,
                   chunk_size: int = 1024) -> tuple[Tensor, Tensor]:
-        r"""The ``k`` most likely new neighbours of each node in ``nodes``.
-
-        Scores every pair :math:`(u, v)` for ``chunk_size`` query nodes at a
-        time, so memory is :math:`O(\mathrm{chunk\_size} \cdot N)`, never
-        :math:`N \times N`. A node is never recommended to itself, nor
-        along an edge of ``exclude_edge_index`` (e.g. the known graph).
-
-        Returns:
-            ``(logits, neighbours)``, both ``[len(nodes), k]``, best first.
-        """
-        num_nodes = z.size(0)
-        if not 1 <= k < num_nodes:
-            raise ValueError(f"k must lie in [1, {num_nodes - 1}] for "
-                             f"{num_nodes} nodes, got {k}")
-        nodes = torch.as_tensor(nodes, dtype=torch.long, device=z.device)
-        check_edge_index(nodes.view(1, -1).expand(2, -1), num_nodes, "nodes")
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-        known = None
-        if exclude_edge_index is not None:
-            check_edge_index(exclude_edge_index, num_nodes,
-                             "exclude_edge_index")
-            known = exclude_edge_index.to(z.device)
-        all_nodes = torch.arange(num_nodes, device=z.device)
-        best_logits, best_nodes = [], []
-        for chunk in nodes.split(chunk_size):
-            logits = self._chunk_logits(z, chunk, all_nodes)
-            logits[torch.arange(chunk.numel()), chunk] = -torch.inf
-            if known is not None:
-                self._mask_known(logits, chunk, known, num_nodes)
-            top = logits.topk(k, dim=1)
-            short = torch.isneginf(top.values).any(dim=1)
-            if bool(short.any()):
-                raise ValueError(
-                    f"node {int(chunk[short][0])} has fewer than k={k} "
-                    f"candidates once itself and exclude_edge_index are "
-                    f"left out; lower k")
-            best_logits.append(top.values)
-            best_nodes.append(top.indices)
-        return torch.cat(best_logits), torch.cat(best_nodes)
-
-    def _chunk_logits(self, z: Tensor, chunk: Tensor,
-                      all_nodes: Tensor) -> Tensor:
-        if _is_inner_product(self.decoder):
-            return z[chunk] @ z.t()
-        pairs = torch.stack([chunk.repeat_interleave(all_nodes.numel()),
-                             all_nodes.repeat(chunk.numel())])
-        return self.decoder(z, pairs, sigmoid=False).view(chunk.numel(), -1)
-
-    @staticmethod
-    def _mask_known(logits: Tensor, chunk: Tensor, known: Tensor,
-                    num_nodes: int) -> None:
-        # Row of each query node in this chunk, -1 for the others.
-        row_of = torch.full((num_nodes, ), -1, dtype=torch.long,
-                            device=logits.device)
-        row_of[chunk] = torch.arange(chunk.numel(), device=logits.device)
-        for source, target in ((known[0], known[1]), (known[1], known[0])):
-            rows = row_of[source]
-            hit = rows >= 0
-            logits[rows[hit], target[hit]] = -torch.inf
+        """The ``k`` most likely new neighbours of each node in ``nodes``,
+        best first, as ``(logits, neighbours)``
+        (:func:`pyg_vgae.recommend.recommend`)."""
+        from .recommend import recommend
+        return recommend(self, z, nodes, k, exclude_edge_index, chunk_size)
 
     @torch.no_grad()
     def test(self, z: Tensor, pos_edge_index: Tensor,
              neg_edge_index: Tensor) -> tuple[float, float]:
-        """AUC and AP of positive against negative pairs, as in PyG.
-
-        Ranks by logits, so that pairs whose probabilities both round to
-        1.0 in float32 are still told apart.
-        """
-        from sklearn.metrics import average_precision_score, roc_auc_score
+        """AUC and AP of positive against negative pairs, as in PyG
+        (:func:`pyg_vgae.metrics.auc_ap`). Ranks by logits, so that pairs
+        whose probabilities both round to 1.0 in float32 are still told
+        apart."""
+        from .metrics import auc_ap
 
         check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
         check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
@@ -237,18 +180,10 @@ class GAE(pyg_nn.GAE):
                              f"{neg_edge_index.size(1)}")
         pos = self.decoder(z, pos_edge_index, sigmoid=False)
         neg = self.decoder(z, neg_edge_index, sigmoid=False)
-        scores = torch.cat([pos, neg])
-        if not torch.isfinite(scores).all():
-            raise ValueError("the decoder scored some pairs NaN or infinite: "
-                             "the embeddings z are not finite")
-        scores = scores.double().cpu().numpy()
-        labels = torch.cat([torch.ones_like(pos),
-                            torch.zeros_like(neg)]).cpu().numpy()
-        return (float(roc_auc_score(labels, scores)),
-                float(average_precision_score(labels, scores)))
+        return auc_ap(pos, neg)
 
 
-_target_cache = _TensorCache()
+_target_cache = TensorCache()
 
 
 def _full_loss_target(edge_index: Tensor, num_nodes: int,

@@ -16,12 +16,12 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import negative_sampling
 
-from .sparse import _TensorCache
+from .cache import TensorCache
 
 #: Above this share of known pairs, rejection gets slow: fall back to PyG.
 MAX_DENSITY = 0.25
 
-_key_cache = _TensorCache()
+_key_cache = TensorCache()
 
 
 def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int) -> Tensor:

@@ -18,9 +18,6 @@ but
 from __future__ import annotations
 
 import warnings
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -29,50 +26,14 @@ from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.models import GCN
 
+from .cache import TensorCache
+
 #: Features with at most this share of non-zeros are multiplied as sparse.
 SPARSE_FEATURE_DENSITY = 0.1
 
 
-class _TensorCache:
-    """A small LRU cache of values derived from tensors, keyed on the
-    tensors' identity and in-place version (never on their address alone,
-    which a new tensor may reuse)."""
-
-    def __init__(self, size: int = 8):
-        self.size = size
-        self.entries: OrderedDict = OrderedDict()
-
-    @staticmethod
-    def _key(tensors: tuple, extra: tuple) -> tuple:
-        return tuple((id(t), t._version) if t is not None else None
-                     for t in tensors) + extra
-
-    def get(self, tensors: tuple, extra: tuple, build: Callable[[], Any]
-            ) -> Any:
-        key = self._key(tensors, extra)
-        entry = self.entries.get(key)
-        if entry is not None and all(
-                (ref is None and t is None) or (ref is not None and ref() is t)
-                for ref, t in zip(entry[0], tensors)):
-            self.entries.move_to_end(key)
-            return entry[1]
-        value = build()
-        for stale in [k for k, (refs, _) in self.entries.items()
-                      if any(r is not None and r() is None for r in refs)]:
-            del self.entries[stale]  # its tensors are gone: free the memory
-        refs = tuple(weakref.ref(t) if t is not None else None
-                     for t in tensors)
-        self.entries[key] = (refs, value)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
-_adjacency_cache = _TensorCache()
-_feature_cache = _TensorCache()
+_adjacency_cache = TensorCache()
+_feature_cache = TensorCache()
 
 
 def clear_caches() -> None:
