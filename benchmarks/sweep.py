@@ -63,7 +63,6 @@ ADVERSARIAL_GRID: dict[str, dict] = {
 #: 0.5, the highest mean validation AUC on Cora).
 STAGE2 = {"input_dropout": 0.5}
 GRID.update({
-    "s2 base": {**STAGE2},
     "s2 mask 0.7": {**STAGE2, "mask_ratio": 0.7},
     "s2 hidden 512": {**STAGE2, "hidden": 512},
     "s2 lr 0.005": {**STAGE2, "lr": 0.005},

@@ -12,7 +12,7 @@ from . import __version__
 from .commands import (UsageError, command_embed, command_train,
                        resolve_settings)
 from .outputs import OutputError
-from .presets import ENCODERS, MODELS, PRESETS
+from .presets import DECODERS, ENCODERS, MODELS, PRESETS
 from .train import STOP_REQUESTED
 
 log = logging.getLogger("pyg_vgae")
@@ -76,7 +76,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add("--latent", type=WIDTH, default=None)
     add("--num-layers", type=_number(int, 1, 64), default=None)
     add("--dropout", type=SHARE, default=None)
-    add("--decoder", choices=("inner", "mlp"), default=None)
+    add("--decoder", choices=DECODERS, default=None,
+        help="inner (default), mlp, or a directed decoder: source_target, "
+        "gravity")
     add("--normalize-features", action=argparse.BooleanOptionalAction,
         default=None, help="row-normalise bag-of-words features (default: "
         "the preset's; paper feeds them raw)")
@@ -133,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         "dataset's official split), select on validation, report test "
         "AUC and AP.")
     _add_common(train)
+    train.add_argument("--directed", action="store_true",
+                       help="keep edge directions (edge lists, .pt, "
+                       "CitationFull) and train a directed decoder "
+                       "(default: source_target); reports the general, "
+                       "biased-negatives and bidirectional tasks")
     train.add_argument("--val-ratio", type=RATIO, default=None)
     train.add_argument("--test-ratio", type=RATIO, default=None)
     cluster = commands.add_parser(

@@ -20,7 +20,7 @@ from .checkpoint import atomic_write, load_checkpoint, save
 from .data import load_dataset
 from .outputs import check_outputs
 from .parallel import is_main_process, process_group, relaunch, under_torchrun
-from .presets import ModelSpec, build_model, preset_data
+from .presets import DIRECTED_DECODERS, ModelSpec, build_model, preset_data
 from .run import Settings, run_seed, summarise
 from .train import TrainConfig, Trainer
 from .train.distributed import DistributedTrainer
@@ -216,6 +216,20 @@ def _outputs(args: argparse.Namespace) -> dict:
                          inputs)
 
 
+def _directed(args: argparse.Namespace) -> bool:
+    """``--directed``: directed data and tasks, with a directed decoder
+    (source_target) unless one is named; a symmetric one is allowed, as a
+    baseline, with a log line."""
+    if not getattr(args, "directed", False):
+        return False
+    if args.decoder is None:
+        args.decoder = "source_target"
+    elif args.decoder not in DIRECTED_DECODERS:
+        log.info("decoder '%s' is symmetric: it scores the biased-negatives "
+                 "task at 50%% AUC by construction", args.decoder)
+    return True
+
+
 def _normalize(args: argparse.Namespace) -> bool:
     if args.normalize_features is not None:
         return args.normalize_features
@@ -247,7 +261,9 @@ def _train_and_report(args: argparse.Namespace, clustering: bool) -> None:
     outputs = _outputs(args)
     _check_extras(args)
     normalize = _normalize(args)
-    data = load_dataset(args.dataset, args.root, args.features, normalize)
+    directed = _directed(args)
+    data = load_dataset(args.dataset, args.root, args.features, normalize,
+                        directed=directed)
     if clustering and getattr(data, "y", None) is None:
         raise UsageError(f"dataset '{data.name}' has no node labels to score "
                          f"clusters against")
@@ -280,6 +296,7 @@ def _train_seed(args, data, settings: Settings, seed: int,
             val_ratio=getattr(args, "val_ratio", 0.05),
             test_ratio=getattr(args, "test_ratio", 0.10),
             num_clusters=getattr(args, "clusters", None), resume=resume,
+            directed=getattr(args, "directed", False) or None,
             callbacks=(logger, ) if logger else ())
         if logger is not None:
             logger.add_embedding(trainer.embed(data),
@@ -304,8 +321,8 @@ def _report(args, data, runs: list[dict], settings: Settings,
     if not is_main_process():
         return
     metrics = ("acc", "nmi", "ari", "f1") if clustering else (
-        "test_auc", "test_ap", *[key for key in runs[0]
-                                 if key.startswith("test_hits@")])
+        "test_auc", "test_ap", *[key for key in runs[0] if key.startswith(
+            ("test_hits@", "test_biased_", "test_bidirectional_"))])
     summary = summarise(runs, metrics)
     title = (f"{args.model.upper()} on {data.name} "
              f"({'clustering' if clustering else 'link prediction'}, "

@@ -13,7 +13,8 @@ from torch_geometric.nn import MLP
 from torch_geometric.nn.models import \
     InnerProductDecoder as PyGInnerProduct
 
-__all__ = ["InnerProductDecoder", "MLPDecoder"]
+__all__ = ["InnerProductDecoder", "MLPDecoder", "SourceTargetDecoder",
+           "GravityDecoder"]
 
 
 def _pair_rows(z: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
@@ -95,4 +96,73 @@ class MLPDecoder(torch.nn.Module):
             for block in z.split(self.chunk_size)
         ]
         adj = torch.cat(rows, dim=0)
+        return torch.sigmoid(adj) if sigmoid else adj
+
+
+class SourceTargetDecoder(torch.nn.Module):
+    r"""A directed decoder: each node's embedding is split in a *source*
+    half :math:`s` and a *target* half :math:`t`,
+
+    .. math::
+        p(i \to j) = \sigma(s_i^\top t_j),
+
+    so :math:`p(i \to j) \ne p(j \to i)` (the source/target graph
+    auto-encoder of Salha et al., 2019, `arXiv:1905.09570
+    <https://arxiv.org/abs/1905.09570>`_). The encoder's output width must
+    be even: :math:`2d` for :math:`d`-dimensional roles.
+    """
+
+    def forward(self, z: Tensor, edge_index: Tensor,
+                sigmoid: bool = True) -> Tensor:
+        """Decode the directed pairs ``edge_index[0] -> edge_index[1]``."""
+        source, target = z.chunk(2, dim=-1)
+        value = (source.index_select(0, edge_index[0])
+                 * target.index_select(0, edge_index[1])).sum(dim=1)
+        return torch.sigmoid(value) if sigmoid else value
+
+    def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:
+        """Every directed pair as a dense ``N x N`` matrix (row: source)."""
+        source, target = z.chunk(2, dim=-1)
+        adj = source @ target.t()
+        return torch.sigmoid(adj) if sigmoid else adj
+
+
+class GravityDecoder(torch.nn.Module):
+    r"""The gravity-inspired directed decoder of `Salha et al., 2019
+    <https://arxiv.org/abs/1905.09570>`_: the last embedding column is a
+    learned mass :math:`m`, the others a position :math:`z`,
+
+    .. math::
+        p(i \to j) = \sigma\big(m_j - \lambda
+        \log \lVert z_i - z_j \rVert_2^2\big),
+
+    so nodes are drawn towards heavy (often cited) targets.
+
+    Args:
+        lambda_: Weight :math:`\lambda` of the distance term.
+        eps: Added to the squared distance so that its log stays finite.
+    """
+
+    def __init__(self, lambda_: float = 1.0, eps: float = 1e-6):
+        super().__init__()
+        if not (lambda_ > 0 and eps > 0):
+            raise ValueError(f"lambda_ and eps must be positive, got "
+                             f"{lambda_} and {eps}")
+        self.lambda_, self.eps = lambda_, eps
+
+    def forward(self, z: Tensor, edge_index: Tensor,
+                sigmoid: bool = True) -> Tensor:
+        """Decode the directed pairs ``edge_index[0] -> edge_index[1]``."""
+        position, mass = z[:, :-1], z[:, -1]
+        source, target = _pair_rows(position, edge_index)
+        distance = (source - target).pow(2).sum(dim=1) + self.eps
+        value = mass.index_select(0, edge_index[1]) \
+            - self.lambda_ * distance.log()
+        return torch.sigmoid(value) if sigmoid else value
+
+    def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:
+        """Every directed pair as a dense ``N x N`` matrix (row: source)."""
+        position, mass = z[:, :-1], z[:, -1]
+        distance = torch.cdist(position, position).pow(2) + self.eps
+        adj = mass.unsqueeze(0) - self.lambda_ * distance.log()
         return torch.sigmoid(adj) if sigmoid else adj

@@ -142,3 +142,38 @@ def linear_probe(z, y, train_mask=None, test_mask=None,
         "accuracy": float(np.mean(pred == y[test_idx])),
         "f1": float(f1_score(y[test_idx], pred, average="macro")),
     }
+
+
+@torch.no_grad()
+def directed_link_scores(model, z, test_pos, test_neg,
+                         graph_edge_index) -> dict[str, float]:
+    """The three directed tasks of Salha et al. (2019), AUC and AP each:
+
+    * ``general``: test edges against the split's random negatives;
+    * ``biased``: test edges ``i -> j`` whose reverse is no edge, against
+      those reverses ``j -> i`` (a symmetric decoder scores 50% AUC);
+    * ``bidirectional``: for test edges ``i -> j``, is ``j -> i`` an edge
+      too? The reverses of reciprocated edges against those of the others.
+
+    ``graph_edge_index`` holds every directed edge of the graph.
+    """
+    from .sampling import known_mask
+    num_nodes = z.size(0)
+
+    def scores(pairs):
+        return model.decoder(z, pairs, sigmoid=False)
+
+    result = {}
+    auc, ap = auc_ap(scores(test_pos), scores(test_neg))
+    result.update(general_auc=auc, general_ap=ap)
+    flipped = test_pos.flip(0)
+    reciprocal = known_mask(flipped, (graph_edge_index, ), num_nodes,
+                            directed=True)
+    for task, pos, neg in (
+            ("biased", test_pos[:, ~reciprocal], flipped[:, ~reciprocal]),
+            ("bidirectional", flipped[:, reciprocal],
+             flipped[:, ~reciprocal])):
+        if pos.size(1) and neg.size(1):
+            auc, ap = auc_ap(scores(pos), scores(neg))
+            result.update({f"{task}_auc": auc, f"{task}_ap": ap})
+    return result

@@ -46,6 +46,11 @@ class GAE(pyg_nn.GAE):
             subclass).
         neg_ratio: Negatives sampled per positive edge by
             :meth:`recon_loss` when none are given.
+        directed: Edges have a direction: negatives are pairs that are no
+            edge *in that direction* (half of them reversed training
+            edges), for decoders with :math:`p(i \to j) \ne p(j \to i)`
+            (:class:`~pyg_vgae.SourceTargetDecoder`,
+            :class:`~pyg_vgae.GravityDecoder`).
         max_dense_bytes: Memory budget of anything that builds an
             :math:`N \times N` matrix (:meth:`full_recon_loss`); ``None``
             for no limit.
@@ -53,7 +58,8 @@ class GAE(pyg_nn.GAE):
 
     def __init__(self, encoder: Module, decoder: Module | None = None, *,
                  neg_ratio: float = 1.0,
-                 max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES):
+                 max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES,
+                 directed: bool = False):
         pyg_nn.GAE.__init__(self, encoder, decoder if decoder is not None
                             else InnerProductDecoder())
         if not (isinstance(neg_ratio, (int, float)) and neg_ratio > 0
@@ -65,6 +71,7 @@ class GAE(pyg_nn.GAE):
                              f"{max_dense_bytes}")
         self.neg_ratio = neg_ratio
         self.max_dense_bytes = max_dense_bytes
+        self.directed = directed
 
     def encode(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the encoder; features whose dtype differs from the weights'
@@ -90,6 +97,9 @@ class GAE(pyg_nn.GAE):
             pos_edge_index, exclude_edge_index.to(pos_edge_index.device))
         if num_neg_samples is None:
             num_neg_samples = self.num_negatives(pos_edge_index.size(1))
+        if self.directed:
+            return sampling.directed_negatives(known, num_nodes,
+                                               num_neg_samples)
         return sampling.sample_negatives(known, num_nodes, num_neg_samples)
 
     def num_negatives(self, num_positives: int) -> int:

@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .decoders import MLPDecoder
+from .decoders import GravityDecoder, MLPDecoder, SourceTargetDecoder
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
 
 MODELS = {"gae": GAE, "vgae": VGAE, "arga": ARGA, "argva": ARGVA}
+#: Decoder names; the directed ones (source_target, gravity) make the model
+#: directed.
+DECODERS = ("inner", "mlp", "source_target", "gravity")
+DIRECTED_DECODERS = ("source_target", "gravity")
 ENCODERS = ("gcn", "linear", *[name for name in CONVS if name != "gcn"])
 
 
@@ -48,9 +52,9 @@ class ModelSpec:
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder '{self.encoder}'; choose one "
                              f"of {sorted(ENCODERS)}")
-        if self.decoder not in ("inner", "mlp"):
-            raise ValueError(f"unknown decoder '{self.decoder}'; choose "
-                             f"'inner' or 'mlp'")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"unknown decoder '{self.decoder}'; choose one "
+                             f"of {list(DECODERS)}")
         if self.hidden < 1 or self.latent < 1:
             raise ValueError(f"hidden and latent must be positive, got "
                              f"{self.hidden} and {self.latent}")
@@ -67,21 +71,29 @@ def build_model(spec: ModelSpec) -> GAE:
         conv_kwargs["bias"] = False
     if spec.jk is not None:  # jumping knowledge: every layer's output
         conv_kwargs["jk"] = spec.jk
-    encoder = GNNEncoder(spec.in_channels, spec.hidden, spec.latent,
+    # Directed decoders read two roles (source / target) or a mass column.
+    width = {"source_target": 2 * spec.latent,
+             "gravity": spec.latent + 1}.get(spec.decoder, spec.latent)
+    encoder = GNNEncoder(spec.in_channels, spec.hidden, width,
                          conv=conv, num_layers=num_layers,
                          dropout=spec.dropout, norm=spec.norm, act=spec.act,
                          variational=variational,
                          input_dropout=spec.input_dropout,
                          out_act=spec.out_act, **conv_kwargs)
-    decoder = MLPDecoder(spec.latent, spec.decoder_hidden or spec.latent * 4,
-                         input_dropout=spec.decoder_dropout) \
-        if spec.decoder == "mlp" else None
+    decoder = {"mlp": lambda: MLPDecoder(
+        spec.latent, spec.decoder_hidden or spec.latent * 4,
+        input_dropout=spec.decoder_dropout),
+        "source_target": SourceTargetDecoder, "gravity": GravityDecoder,
+        "inner": lambda: None}[spec.decoder]()
+    directed = spec.decoder in DIRECTED_DECODERS
     model_class = MODELS[spec.model]
     if spec.model in ("arga", "argva"):
         return model_class(encoder,
-                           MLPDiscriminator(spec.latent, spec.disc_hidden),
-                           decoder, neg_ratio=spec.neg_ratio)
-    return model_class(encoder, decoder, neg_ratio=spec.neg_ratio)
+                           MLPDiscriminator(width, spec.disc_hidden),
+                           decoder, neg_ratio=spec.neg_ratio,
+                           directed=directed)
+    return model_class(encoder, decoder, neg_ratio=spec.neg_ratio,
+                       directed=directed)
 
 
 _VGAE_CODE = {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200,

@@ -12,8 +12,8 @@ from torch_geometric import seed_everything
 from torch_geometric.data import Data
 
 from .data import link_labels, split_edges
-from .metrics import cluster_embeddings
-from .presets import ModelSpec, build_model, preset
+from .metrics import cluster_embeddings, directed_link_scores
+from .presets import DIRECTED_DECODERS, ModelSpec, build_model, preset
 from .train import TrainConfig, Trainer
 
 
@@ -72,18 +72,24 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
              test_ratio: float = 0.10, num_clusters: int | None = None,
              resume: dict | None = None, score_test: bool = True,
              trainer_class: type[Trainer] = Trainer,
+             directed: bool | None = None,
              callbacks: tuple[Callable, ...] = ()) -> tuple[dict, Trainer]:
     """Train one seed and score it: test AUC / AP (and the dataset's
     official metric) for link prediction, k-means scores for clustering.
     ``resume`` (a checkpoint's ``state_dict`` and ``trainer``) goes on with
     a saved run, its random state restored after the split is drawn.
-    ``score_test=False`` never looks at test edges (for tuning)."""
+    ``score_test=False`` never looks at test edges (for tuning).
+    ``directed`` splits directed edges and adds the directed tasks' scores
+    (default: when the decoder is directed)."""
     seed_everything(seed)
     settings.config.seed = seed
+    if directed is None:
+        directed = settings.spec.decoder in DIRECTED_DECODERS
     if clustering:
         splits = (data, None, None)
     else:
-        splits = split_edges(data, val_ratio, test_ratio, seed=seed)
+        splits = split_edges(data, val_ratio, test_ratio, seed=seed,
+                             directed=directed)
         if not score_test:
             splits = (splits[0], splits[1], None)
     trainer = trainer_class(build_model(settings.spec), settings.config)
@@ -102,6 +108,8 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
     else:
         run.update(test_auc=result.test_auc, test_ap=result.test_ap,
                    val_auc=result.val_auc, val_ap=result.val_ap)
+        if directed and splits[2] is not None:
+            run.update(directed_scores(trainer, splits[2], data))
         metric = official_metric(data)
         if metric is not None and metric.startswith("hits@"):
             run[f"val_{metric}"] = ranking_score(trainer, splits[1], metric)
@@ -112,6 +120,18 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
         run["stopped"] = result.stopped
     run["history"] = result.history
     return run, trainer
+
+
+def directed_scores(trainer: Trainer, test: Data, data: Data) -> dict:
+    """The directed tasks' test AUC / AP (:func:`directed_link_scores`)."""
+    model = trainer.model.eval()
+    test = test.to(trainer.device)
+    with torch.no_grad():
+        z = model.encode(test.x, test.edge_index)
+    pos, neg = link_labels(test)
+    scores = directed_link_scores(model, z, pos, neg,
+                                  data.edge_index.to(trainer.device))
+    return {f"test_{key}": value for key, value in scores.items()}
 
 
 def summarise(runs: list[dict], metrics: tuple[str, ...]) -> dict:

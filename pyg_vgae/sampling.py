@@ -24,21 +24,23 @@ MAX_DENSITY = 0.25
 _key_cache = TensorCache()
 
 
-def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int) -> Tensor:
+def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int,
+                directed: bool = False) -> Tensor:
     def build() -> Tensor:
         edges = torch.cat(edge_indices, dim=1)
-        keys = torch.cat([edges[0] * num_nodes + edges[1],
-                          edges[1] * num_nodes + edges[0]])
+        keys = edges[0] * num_nodes + edges[1]
+        if not directed:
+            keys = torch.cat([keys, edges[1] * num_nodes + edges[0]])
         return torch.unique(keys)  # sorted
 
-    return _key_cache.get(edge_indices, (num_nodes, ), build)
+    return _key_cache.get(edge_indices, (num_nodes, directed), build)
 
 
 def known_mask(pairs: Tensor, edge_indices: tuple[Tensor, ...],
-               num_nodes: int) -> Tensor:
+               num_nodes: int, directed: bool = False) -> Tensor:
     """Which of ``pairs`` are an edge of ``edge_indices`` in either
-    direction."""
-    known = _known_keys(edge_indices, num_nodes).to(pairs.device)
+    direction (``directed``: in the same direction)."""
+    known = _known_keys(edge_indices, num_nodes, directed).to(pairs.device)
     if known.numel() == 0 or pairs.size(1) == 0:
         return torch.zeros(pairs.size(1), dtype=torch.bool,
                            device=pairs.device)
@@ -48,9 +50,11 @@ def known_mask(pairs: Tensor, edge_indices: tuple[Tensor, ...],
 
 
 def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
-                     num_samples: int) -> Tensor:
+                     num_samples: int, directed: bool = False) -> Tensor:
     """``num_samples`` pairs ``(i, j)``, ``i != j``, in neither direction in
-    any of ``edge_indices``; drawn with the torch random generator.
+    any of ``edge_indices`` (``directed``: not as ``i -> j``; the reverse
+    of an edge is then a valid negative); drawn with the torch random
+    generator.
 
     Pairs are drawn with replacement, so a pair may repeat (for sparse
     graphs rarely; PyG draws without). Falls back to PyG's sampler when
@@ -61,7 +65,7 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
         raise ValueError(f"cannot sample negative pairs among {num_nodes} "
                          f"node(s)")
     device = edge_indices[0].device
-    known = _known_keys(edge_indices, num_nodes)
+    known = _known_keys(edge_indices, num_nodes, directed)
     pairs = num_nodes * (num_nodes - 1)
     if known.numel() > MAX_DENSITY * pairs:
         # Both directions, as the fast path: a reversed positive is no
@@ -84,3 +88,31 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
         found.append(batch)
         missing -= batch.size(1)
     return torch.cat(found, dim=1)
+
+
+def reversed_negatives(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """The reverses ``j -> i`` of the edges ``i -> j`` whose reverse is no
+    edge: the negatives of the biased-negatives task, which a symmetric
+    decoder can only score at chance."""
+    flipped = edge_index.flip(0)
+    return flipped[:, ~known_mask(flipped, (edge_index, ), num_nodes,
+                                  directed=True)]
+
+
+def directed_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
+                       num_samples: int) -> Tensor:
+    """Negatives of a directed graph: half uniform pairs that are no edge in
+    their direction, half reversed edges (without which a decoder never
+    learns which way an edge points)."""
+    flipped = _key_cache.get(
+        edge_indices, (num_nodes, "reversed"),
+        lambda: reversed_negatives(torch.cat(edge_indices, dim=1),
+                                   num_nodes))
+    take = min(num_samples // 2, flipped.size(1))
+    if 0 < take < flipped.size(1):  # else all of them
+        pick = torch.randint(0, flipped.size(1), (take, ),
+                             device=flipped.device)
+        flipped = flipped[:, pick]
+    uniform = sample_negatives(edge_indices, num_nodes, num_samples - take,
+                               directed=True)
+    return torch.cat([uniform, flipped[:, :take]], dim=1)

@@ -104,17 +104,23 @@ def _offline(dataset_class: type) -> type:
 
 
 def load_named(name: str, root: str | None = None,
-               normalize_features: bool = True) -> Data:
+               normalize_features: bool = True,
+               directed: bool = False) -> Data:
     """A dataset by name (see :data:`NAMED`) from ``root`` (default
     :func:`default_root`); downloaded there by PyG / OGB when missing, on a
     machine that can. Bag-of-words features are row-normalised unless
-    ``normalize_features`` is ``False``."""
+    ``normalize_features`` is ``False``. ``directed`` (CitationFull only)
+    reads the raw adjacency's directions, which PyG's class symmetrises."""
     found = canonical(name)
     if found is None:
         raise ValueError(f"unknown dataset '{name}'; choose one of "
                          f"{sorted(v[1] for v in NAMED.values())}")
     family, proper = found
     folder = family_root(root or default_root(), family, proper)
+    if directed and family != "CitationFull":
+        raise ValueError(f"{proper}'s files hold no edge directions; "
+                         f"--directed works with CitationFull datasets "
+                         f"(Cora_ML, DBLP, ...) and your own edge lists")
     if family == "OGB":
         return _load_ogb(proper, folder)
     transform = NormalizeFeatures() if normalize_features else None
@@ -123,7 +129,19 @@ def load_named(name: str, root: str | None = None,
     data = dataset[0]
     data.name = proper
     data.num_classes = dataset.num_classes
+    if directed:
+        data.edge_index = _directed_edges(dataset.raw_paths[0],
+                                          data.num_nodes)
     return data
+
+
+def _directed_edges(raw_path: str, num_nodes: int):
+    """The raw npz adjacency with its directions, without self-loops."""
+    from torch_geometric.io import read_npz
+    from torch_geometric.utils import coalesce, remove_self_loops
+    edge_index = read_npz(raw_path, to_undirected=False).edge_index
+    edge_index, _ = remove_self_loops(edge_index)
+    return coalesce(edge_index, num_nodes=num_nodes)
 
 
 def _build(make, name: str, folder: Path, family: str,

@@ -166,8 +166,10 @@ def _relabel(path: Path, labels: list, kind: str,
     return edges.contiguous(), len(order)
 
 
-def clean_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """Undirected, without self-loops or duplicates; logs what it changed."""
+def clean_edges(edge_index: Tensor, num_nodes: int,
+                directed: bool = False) -> Tensor:
+    """Without self-loops or duplicates, undirected unless ``directed``;
+    logs what it changed."""
     count = edge_index.size(1)
     no_loops, _ = remove_self_loops(edge_index)
     if no_loops.size(1) < count:
@@ -177,6 +179,8 @@ def clean_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
     if unique.size(1) < no_loops.size(1):
         log.info("removed %d duplicate edges",
                  no_loops.size(1) - unique.size(1))
+    if directed:
+        return unique
     if undirected.size(1) != unique.size(1):
         log.info("made the graph undirected (%d -> %d directed edges)",
                  unique.size(1), undirected.size(1))
@@ -289,10 +293,11 @@ def graph_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def load_graph_file(path: str | Path, features: str | Path | None = None
-                    ) -> Data:
+def load_graph_file(path: str | Path, features: str | Path | None = None,
+                    directed: bool = False) -> Data:
     """A user's graph: a saved PyG ``Data`` (``.pt``) or an edge list
-    (optionally gzip-compressed)."""
+    (optionally gzip-compressed); ``directed`` keeps each edge's
+    direction."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"'{path}' is a folder; pass a .pt or edge-list "
@@ -309,7 +314,7 @@ def load_graph_file(path: str | Path, features: str | Path | None = None
         raise ValueError(f"unknown graph file type '{path.suffix}'; use a "
                          f"PyG Data saved as .pt or an edge list "
                          f"({', '.join(EDGE_LIST_SUFFIXES)}, or .gz of one)")
-    data.edge_index = clean_edges(data.edge_index, data.num_nodes)
+    data.edge_index = clean_edges(data.edge_index, data.num_nodes, directed)
     if features is not None:
         if data.x is not None:
             log.info("--features %s replaces the features stored in %s",

@@ -38,7 +38,8 @@ def official_split(data: Data) -> tuple[Data, Data, Data]:
 
 
 def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
-                seed: int = 0) -> tuple[Data, Data, Data]:
+                seed: int = 0, directed: bool = False
+                ) -> tuple[Data, Data, Data]:
     """An undirected link split through PyG's ``RandomLinkSplit``.
 
     Validation and test negatives are drawn once, from ``seed``; the
@@ -58,7 +59,7 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
     if val_ratio + test_ratio >= 1:
         raise ValueError(f"val_ratio + test_ratio must be below 1 to leave "
                          f"training edges, got {val_ratio + test_ratio}")
-    num_undirected = data.edge_index.size(1) // 2
+    num_undirected = data.edge_index.size(1) // (1 if directed else 2)
     if min(round(val_ratio * num_undirected),
            round(test_ratio * num_undirected)) < 1 \
             or num_undirected * (1 - val_ratio - test_ratio) < 1:
@@ -66,10 +67,17 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
                          f"too few for a {val_ratio:.0%} / {test_ratio:.0%} "
                          f"validation / test split")
     transform = RandomLinkSplit(num_val=val_ratio, num_test=test_ratio,
-                                is_undirected=True, split_labels=True,
+                                is_undirected=not directed,
+                                split_labels=True,
                                 add_negative_train_samples=False)
     with seeded(seed):
-        return transform(data)
+        splits = transform(data)
+    if directed:
+        for part in splits:
+            part.directed_edge_index = part.edge_index
+            part.edge_index = to_undirected(part.edge_index,
+                                            num_nodes=part.num_nodes)
+    return splits
 
 
 def link_labels(data: Data) -> tuple[Tensor, Tensor]:

@@ -25,10 +25,11 @@ from ..sampling import known_mask
 from .step import Batch
 
 
-def training_positives(train_data: Data, mask_ratio: float = 0.0) -> Tensor:
+def training_positives(train_data: Data, mask_ratio: float = 0.0,
+                       directed: bool = False) -> Tensor:
     """The edges to reconstruct: the split's positive labels, else every
     edge; with masking each undirected edge once (``u < v``), so that
-    hiding it hides both directions."""
+    hiding it hides both directions (``directed``: each edge as given)."""
     if "pos_edge_label_index" in train_data \
             or "edge_label_index" in train_data:
         pos = link_labels(train_data)[0]
@@ -37,7 +38,7 @@ def training_positives(train_data: Data, mask_ratio: float = 0.0) -> Tensor:
     if pos.size(1) == 0:
         raise ValueError("the training split has no positive edges to "
                          "reconstruct")
-    if mask_ratio > 0:
+    if mask_ratio > 0 and not directed:
         low, high = pos.min(dim=0).values, pos.max(dim=0).values
         pos = coalesce(torch.stack([low, high]))
     return pos

@@ -160,7 +160,8 @@ class Trainer:
                              f"{config.epochs}: raise epochs to go on")
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
-        pos = training_positives(train_data, config.mask_ratio)
+        pos = training_positives(train_data, config.mask_ratio,
+                                 getattr(self.model, "directed", False))
         self.train_data, self.num_nodes = train_data, train_data.num_nodes
         self.batches = self.make_batches(train_data, pos)
         stopped = self._train_epochs(val_data)
