@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "CitationFull) and train a directed decoder "
                        "(default: source_target); reports the general, "
                        "biased-negatives and bidirectional tasks")
+    train.add_argument("--weighted", choices=("bce", "poisson", "gaussian"),
+                       default=None, help="read edge weights (an edge "
+                       "list's third column, a .pt graph's edge_weight), "
+                       "use them in the encoder and reconstruct them under "
+                       "this likelihood: bce for weights in [0, 1], poisson "
+                       "for counts, gaussian for reals")
     train.add_argument("--val-ratio", type=RATIO, default=None)
     train.add_argument("--test-ratio", type=RATIO, default=None)
     cluster = commands.add_parser(

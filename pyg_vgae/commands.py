@@ -83,8 +83,11 @@ def _apply_config(args: argparse.Namespace) -> dict | None:
 
 
 def _flag_overrides(args: argparse.Namespace) -> dict:
-    return {name: getattr(args, name) for name in SPEC_FLAGS + TRAIN_FLAGS
-            if getattr(args, name, None) is not None}
+    overrides = {name: getattr(args, name) for name in SPEC_FLAGS +
+                 TRAIN_FLAGS if getattr(args, name, None) is not None}
+    if getattr(args, "weighted", None) is not None:
+        overrides["weight_likelihood"] = args.weighted
+    return overrides
 
 
 def resolve_settings(args: argparse.Namespace, in_channels: int,
@@ -103,7 +106,7 @@ def resolve_settings(args: argparse.Namespace, in_channels: int,
     spec_fields = {**exact["spec"], **{k: v for k, v in overrides.items()
                                        if k in SPEC_FLAGS}}
     train_fields = {**exact["train"], **{k: v for k, v in overrides.items()
-                                         if k in TRAIN_FLAGS}}
+                                         if k not in SPEC_FLAGS}}
     return Settings(ModelSpec(model=args.model, in_channels=in_channels,
                               **spec_fields),
                     TrainConfig(**train_fields, progress=not args.quiet))
@@ -262,8 +265,9 @@ def _train_and_report(args: argparse.Namespace, clustering: bool) -> None:
     _check_extras(args)
     normalize = _normalize(args)
     directed = _directed(args)
+    weighted = getattr(args, "weighted", None)
     data = load_dataset(args.dataset, args.root, args.features, normalize,
-                        directed=directed)
+                        directed=directed, weighted=weighted is not None)
     if clustering and getattr(data, "y", None) is None:
         raise UsageError(f"dataset '{data.name}' has no node labels to score "
                          f"clusters against")
@@ -322,7 +326,8 @@ def _report(args, data, runs: list[dict], settings: Settings,
         return
     metrics = ("acc", "nmi", "ari", "f1") if clustering else (
         "test_auc", "test_ap", *[key for key in runs[0] if key.startswith(
-            ("test_hits@", "test_biased_", "test_bidirectional_"))])
+            ("test_hits@", "test_biased_", "test_bidirectional_",
+             "test_weight_"))])
     summary = summarise(runs, metrics)
     title = (f"{args.model.upper()} on {data.name} "
              f"({'clustering' if clustering else 'link prediction'}, "

@@ -202,3 +202,54 @@ def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """
     return -F.logsigmoid(real_logits).mean() - F.logsigmoid(
         -fake_logits).mean()
+
+
+#: Likelihoods of edge weights: name -> (loss of logits against weights,
+#: the weight a logit predicts).
+WEIGHT_LIKELIHOODS = ("bce", "poisson", "gaussian")
+
+
+def weighted_recon_loss(pos_logits: Tensor, pos_weights: Tensor,
+                        neg_logits: Tensor, likelihood: str = "bce"
+                        ) -> Tensor:
+    r"""Reconstruction of edge *weights*: the negative log-likelihood of
+    each observed edge's weight :math:`w_{ij}` and of weight 0 for the
+    negative pairs, under
+
+    * ``"bce"`` (weights in :math:`[0, 1]`): :math:`w \sim
+      \mathrm{Bernoulli}(\sigma(s))`, a soft-target cross-entropy;
+    * ``"poisson"`` (counts): :math:`w \sim \mathrm{Poisson}(e^{s})`;
+    * ``"gaussian"`` (reals): :math:`w \sim \mathcal{N}(s, 1)`, the
+      squared error.
+
+    Positives and negatives are averaged separately, as in
+    :func:`sampled_recon_loss` (its special case for ``"bce"`` with all
+    weights 1).
+    """
+    if likelihood not in WEIGHT_LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {WEIGHT_LIKELIHOODS}, "
+                         f"got '{likelihood}'")
+    zeros = torch.zeros_like(neg_logits)
+    if likelihood == "bce":
+        def nll(logits, target):
+            return F.binary_cross_entropy_with_logits(logits, target)
+    elif likelihood == "poisson":
+        def nll(logits, target):
+            return F.poisson_nll_loss(logits, target, log_input=True,
+                                      full=False)
+    else:
+        def nll(logits, target):
+            return F.mse_loss(logits, target)
+    return nll(pos_logits, pos_weights.to(pos_logits.dtype)) + \
+        nll(neg_logits, zeros)
+
+
+def predicted_weight(logits: Tensor, likelihood: str = "bce") -> Tensor:
+    """The expected edge weight a logit stands for under ``likelihood``
+    (for ``"bce"`` the edge probability, what an unweighted model
+    predicts)."""
+    if likelihood == "poisson":
+        return logits.exp()
+    if likelihood == "gaussian":
+        return logits
+    return torch.sigmoid(logits)

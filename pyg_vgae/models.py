@@ -135,6 +135,27 @@ class GAE(pyg_nn.GAE):
         neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
         return losses.sampled_recon_loss(pos_logits, neg_logits)
 
+    def weighted_recon_loss(self, z: Tensor, pos_edge_index: Tensor,
+                            pos_edge_weight: Tensor,
+                            neg_edge_index: Tensor | None = None,
+                            likelihood: str = "bce") -> Tensor:
+        r"""Reconstruction of edge weights,
+        :func:`pyg_vgae.losses.weighted_recon_loss`: each edge's weight
+        (``pos_edge_weight``) and weight 0 for the negatives (sampled when
+        ``None``), under a ``"bce"``, ``"poisson"`` or ``"gaussian"``
+        likelihood."""
+        check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
+        if pos_edge_weight.shape != (pos_edge_index.size(1), ):
+            raise ValueError(f"pos_edge_weight must hold one weight per "
+                             f"edge ({pos_edge_index.size(1)}), got shape "
+                             f"{tuple(pos_edge_weight.shape)}")
+        if neg_edge_index is None:
+            neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0))
+        pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
+        neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
+        return losses.weighted_recon_loss(pos_logits, pos_edge_weight,
+                                          neg_logits, likelihood)
+
     def full_recon_loss(self, z: Tensor, edge_index: Tensor,
                         add_self_loops: bool = True) -> Tensor:
         r"""The original code's weighted cross-entropy over all :math:`N^2`

@@ -108,6 +108,10 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
     else:
         run.update(test_auc=result.test_auc, test_ap=result.test_ap,
                    val_auc=result.val_auc, val_ap=result.val_ap)
+        likelihood = settings.config.weight_likelihood
+        if likelihood is not None and splits[2] is not None:
+            run["test_weight_mse"] = weight_error(trainer, splits[2],
+                                                  likelihood)
         if directed and splits[2] is not None:
             run.update(directed_scores(trainer, splits[2], data))
         metric = official_metric(data)
@@ -120,6 +124,19 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
         run["stopped"] = result.stopped
     run["history"] = result.history
     return run, trainer
+
+
+@torch.no_grad()
+def weight_error(trainer: Trainer, split: Data, likelihood: str) -> float:
+    """Mean squared error of the weights the model predicts for a split's
+    positive edges."""
+    from .losses import predicted_weight
+    model = trainer.model.eval()
+    split = split.to(trainer.device)
+    z = trainer.encode_graph(split)
+    logits = model.decoder(z, split.pos_edge_label_index, sigmoid=False)
+    error = predicted_weight(logits, likelihood) - split.pos_edge_label_weight
+    return float(error.pow(2).mean())
 
 
 def directed_scores(trainer: Trainer, test: Data, data: Data) -> dict:

@@ -30,19 +30,25 @@ def load_planetoid(name: str, root: str | None = None,
 def load_dataset(name: str | None = None, root: str | None = None,
                  features: str | None = None,
                  normalize_features: bool = True,
-                 directed: bool = False) -> Data:
+                 directed: bool = False, weighted: bool = False) -> Data:
     """A graph by dataset name (:data:`NAMED`), by path (a ``.pt`` Data or
     an edge list), or the synthetic default (``None`` or ``"sbm"``).
     ``features`` (a file) replaces the graph's own features, with a log
     line. ``normalize_features`` row-normalises a named dataset's
     bag-of-words features. ``directed`` keeps the direction of a file's
-    edges (named datasets: CitationFull's raw, directed adjacency)."""
+    edges (named datasets: CitationFull's raw, directed adjacency);
+    ``weighted`` reads a file's edge weights."""
+    if weighted and (name is None or canonical(name) is not None
+                     or name.lower() == SYNTHETIC):
+        raise ValueError("--weighted reads an edge list's third column or a "
+                         "saved graph's edge_weight; named datasets have no "
+                         "edge weights")
     if name is None or name.lower() == SYNTHETIC:
         data = synthetic_graph()
     elif canonical(name) is not None:
         data = load_named(name, root, normalize_features, directed)
     elif Path(name).suffix or os.path.sep in name or Path(name).exists():
-        return load_graph_file(name, features, directed)
+        return load_graph_file(name, features, directed, weighted)
     else:
         raise ValueError(f"unknown dataset '{name}'; use a name "
                          f"({', '.join(sorted(v[1] for v in NAMED.values()))}"

@@ -95,6 +95,23 @@ def _drop_header(path: Path, rows: list) -> list:
     return rows
 
 
+def read_edge_weights(path: str | Path) -> Tensor:
+    """The third column of an edge list, one weight per edge row, in the
+    order :func:`read_edge_list` reads the rows."""
+    path = Path(path)
+    rows = _drop_header(path, _rows(path))
+    weights = []
+    for number, fields in rows:
+        if len(fields) < 3 or not _is_number(fields[2]):
+            raise ValueError(f"{path}:{number}: --weighted needs a numeric "
+                             f"third column (the edge weight)")
+        weights.append(float(fields[2]))
+    weight = torch.tensor(weights)
+    if not torch.isfinite(weight).all():
+        raise ValueError(f"{path}: edge weights must be finite")
+    return weight
+
+
 def read_edge_list(path: str | Path) -> tuple[Tensor, int]:
     """Read an edge list; returns ``(edge_index, num_nodes)``.
 
@@ -164,6 +181,19 @@ def _relabel(path: Path, labels: list, kind: str,
     values = [index[label] for label in labels]
     edges = torch.tensor(values, dtype=torch.long).view(-1, 2).t()
     return edges.contiguous(), len(order)
+
+
+def clean_weighted_edges(edge_index: Tensor, weight: Tensor, num_nodes: int,
+                         directed: bool = False) -> tuple[Tensor, Tensor]:
+    """:func:`clean_edges` carrying weights: duplicates and the two
+    directions of an undirected edge get their mean weight."""
+    edge_index, weight = remove_self_loops(edge_index, weight)
+    edge_index, weight = coalesce(edge_index, weight, num_nodes=num_nodes,
+                                  reduce="mean")
+    if not directed:
+        edge_index, weight = to_undirected(edge_index, weight,
+                                           num_nodes=num_nodes, reduce="mean")
+    return edge_index, weight
 
 
 def clean_edges(edge_index: Tensor, num_nodes: int,
@@ -294,10 +324,11 @@ def graph_suffix(path: Path) -> str:
 
 
 def load_graph_file(path: str | Path, features: str | Path | None = None,
-                    directed: bool = False) -> Data:
+                    directed: bool = False, weighted: bool = False) -> Data:
     """A user's graph: a saved PyG ``Data`` (``.pt``) or an edge list
     (optionally gzip-compressed); ``directed`` keeps each edge's
-    direction."""
+    direction, ``weighted`` reads edge weights (an edge list's third
+    column, a saved graph's ``edge_weight``)."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"'{path}' is a folder; pass a .pt or edge-list "
@@ -310,11 +341,22 @@ def load_graph_file(path: str | Path, features: str | Path | None = None,
     elif suffix in EDGE_LIST_SUFFIXES:
         edge_index, num_nodes = read_edge_list(path)
         data = Data(edge_index=edge_index, num_nodes=num_nodes)
+        if weighted:
+            data.edge_weight = read_edge_weights(path)
     else:
         raise ValueError(f"unknown graph file type '{path.suffix}'; use a "
                          f"PyG Data saved as .pt or an edge list "
                          f"({', '.join(EDGE_LIST_SUFFIXES)}, or .gz of one)")
-    data.edge_index = clean_edges(data.edge_index, data.num_nodes, directed)
+    if weighted:
+        if data.get("edge_weight") is None:
+            raise ValueError(f"{path} holds no edge_weight for --weighted")
+        data.edge_index, data.edge_weight = clean_weighted_edges(
+            data.edge_index, data.edge_weight.float(), data.num_nodes,
+            directed)
+    else:
+        data.edge_weight = None
+        data.edge_index = clean_edges(data.edge_index, data.num_nodes,
+                                      directed)
     if features is not None:
         if data.x is not None:
             log.info("--features %s replaces the features stored in %s",

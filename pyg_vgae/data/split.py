@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import RandomLinkSplit
@@ -72,6 +73,11 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
                                 add_negative_train_samples=False)
     with seeded(seed):
         splits = transform(data)
+    if data.get("edge_weight") is not None:  # the labels' weights too
+        for part in splits:
+            part.pos_edge_label_weight = weights_of(
+                part.pos_edge_label_index, data.edge_index,
+                data.edge_weight, data.num_nodes)
     if directed:
         for part in splits:
             part.directed_edge_index = part.edge_index
@@ -96,3 +102,18 @@ def link_labels(data: Data) -> tuple[Tensor, Tensor]:
     raise ValueError("the split has no link labels: expected "
                      "pos_edge_label_index / neg_edge_label_index or "
                      "edge_label / edge_label_index, as RandomLinkSplit makes")
+
+
+def weights_of(pairs: Tensor, edge_index: Tensor, edge_weight: Tensor,
+               num_nodes: int) -> Tensor:
+    """The weight of each pair in ``pairs`` on the graph ``edge_index``
+    (0 where a pair is no edge)."""
+    keys = edge_index[0] * num_nodes + edge_index[1]
+    order = keys.argsort()
+    sorted_keys = keys[order]
+    wanted = pairs[0] * num_nodes + pairs[1]
+    slot = torch.searchsorted(sorted_keys, wanted).clamp_(
+        max=max(sorted_keys.numel() - 1, 0))
+    found = sorted_keys[slot] == wanted
+    return torch.where(found, edge_weight[order][slot],
+                       torch.zeros_like(wanted, dtype=edge_weight.dtype))

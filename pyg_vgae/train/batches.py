@@ -44,13 +44,30 @@ def training_positives(train_data: Data, mask_ratio: float = 0.0,
     return pos
 
 
+def positive_weights(data: Data, pos: Tensor) -> Tensor:
+    """The weights of the positives ``pos``: a split's
+    ``pos_edge_label_weight``, else those of ``edge_index``."""
+    if "pos_edge_label_weight" in data:
+        return data.pos_edge_label_weight
+    if data.get("edge_weight") is None:
+        raise ValueError("weighted training needs edge_weight on the graph "
+                         "(--weighted reads an edge list's third column)")
+    if pos is data.edge_index:
+        return data.edge_weight
+    from ..data.split import weights_of
+    return weights_of(pos, data.edge_index, data.edge_weight,
+                      data.num_nodes)
+
+
 class WholeGraph:
     """The whole training graph as the batch."""
 
     def __init__(self, data: Data, pos: Tensor, mask_ratio: float = 0.0,
-                 steps: int = 1):
+                 steps: int = 1, weighted: bool = False):
         self.data, self.pos = data, pos
         self.mask_ratio, self.steps = mask_ratio, steps
+        self.weights = (data.edge_weight, positive_weights(data, pos)) \
+            if weighted else (None, None)
 
     def __iter__(self) -> Iterator[Batch]:
         for _ in range(self.steps):
@@ -60,7 +77,9 @@ class WholeGraph:
         data, pos = self.data, self.pos
         if self.mask_ratio == 0:
             return Batch(data.x, data.edge_index, pos,
-                         full_target=data.edge_index)
+                         full_target=data.edge_index,
+                         edge_weight=self.weights[0],
+                         pos_weight=self.weights[1])
         # ``pos`` holds each undirected edge once (Trainer.positives), so
         # a hidden edge is hidden in both directions.
         hidden = torch.rand(pos.size(1), device=pos.device) < self.mask_ratio

@@ -41,6 +41,10 @@ class TrainConfig:
             step hides this share of the training edges from the encoder
             and reconstructs only those, so the model learns to predict
             edges it does not see. ``0`` disables it (sampled loss only).
+        weight_likelihood: Weighted edges: the encoder uses
+            ``edge_weight`` and the loss reconstructs the weights under
+            ``"bce"`` (weights in [0, 1]), ``"poisson"`` (counts) or
+            ``"gaussian"`` (reals); ``None`` ignores weights.
         grad_clip: Clip the encoder's gradient norm to this (``None``:
             no clipping), as MaskGAE does.
         separate_generator: ARGA's schedule: the adversarial term gets a
@@ -62,6 +66,7 @@ class TrainConfig:
     epochs: int = 200
     lr: float = 0.01
     weight_decay: float = 0.0
+    weight_likelihood: str | None = None
     kl_weight: float | None = None
     recon: str = "sampled"
     reg_weight: float = 1.0
@@ -96,6 +101,16 @@ class TrainConfig:
         if self.kl_weight is not None and self.kl_weight < 0:
             raise ValueError(f"kl_weight must not be negative, got "
                              f"{self.kl_weight}")
+        if self.weight_likelihood is not None:
+            if self.weight_likelihood not in ("bce", "poisson", "gaussian"):
+                raise ValueError(f"weight_likelihood must be 'bce', "
+                                 f"'poisson' or 'gaussian', got "
+                                 f"'{self.weight_likelihood}'")
+            if self.mask_ratio > 0 or self.batch_size is not None \
+                    or self.recon == "full":
+                raise ValueError("weighted edges train full batch with the "
+                                 "sampled loss: drop mask_ratio, "
+                                 "batch_size and recon='full'")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be positive, got "
                              f"{self.grad_clip}")

@@ -56,7 +56,8 @@ class DistributedTrainer(Trainer):
         self.ddp = DistributedDataParallel(_Encode(self.model),
                                            device_ids=device_ids)
 
-    def encode_fn(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def encode_fn(self, x: Tensor, edge_index: Tensor,
+                  edge_weight: Tensor | None = None) -> Tensor:
         return self.ddp(x, edge_index)
 
     def make_batches(self, train_data: Data, pos: Tensor) -> RankShard:

@@ -39,8 +39,7 @@ class SeparateGeneratorSchedule(JointSchedule):
                 return loss
             total, count = total + loss, count + 1
         if batch is not None and trainer.disc_optimizer is not None:
-            data = trainer.train_data
-            z = trainer.encode_fn(data.x, data.edge_index)
+            z = trainer.encode_graph(trainer.train_data)
             discriminator_steps(trainer, z)
             optimizer_step(trainer, trainer.gen_optimizer,
                            trainer.model.reg_loss(z))

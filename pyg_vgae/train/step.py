@@ -43,6 +43,9 @@ class Batch:
         full_target: The adjacency of the full loss (``recon="full"``).
         node_ids: Ids of the batch's nodes in the whole graph (``None``:
             the batch is the whole graph).
+        edge_weight: Weights of ``edge_index`` for the encoder (weighted
+            training only).
+        pos_weight: Weights of ``pos`` to reconstruct (weighted training).
     """
 
     x: Tensor
@@ -53,6 +56,8 @@ class Batch:
     kl_nodes: Tensor | None = None
     full_target: Tensor | None = None
     node_ids: Tensor | None = None
+    edge_weight: Tensor | None = None
+    pos_weight: Tensor | None = None
 
 
 def negatives(model, batch: Batch) -> Tensor:
@@ -71,6 +76,10 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
     model, config = trainer.model, trainer.config
     if config.recon == "full":
         recon = model.full_recon_loss(z, batch.full_target)
+    elif config.weight_likelihood is not None:
+        recon = model.weighted_recon_loss(z, batch.pos, batch.pos_weight,
+                                          negatives(model, batch),
+                                          config.weight_likelihood)
     else:
         recon = model.recon_loss(z, batch.pos, negatives(model, batch))
     terms, loss = {"recon": recon.detach()}, recon
@@ -108,7 +117,7 @@ def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
 def encoder_step(trainer, batch: Batch, with_reg: bool) -> float:
     """Encode the batch, take discriminator steps first when adversarial
     and ``with_reg``, then one encoder step; returns the loss."""
-    z = trainer.encode_fn(batch.x, batch.edge_index)
+    z = trainer.encode_fn(batch.x, batch.edge_index, batch.edge_weight)
     if with_reg and trainer.disc_optimizer is not None:
         discriminator_steps(trainer, z)
     loss = encoder_loss(trainer, batch, z, with_reg)

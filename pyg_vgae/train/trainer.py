@@ -68,10 +68,19 @@ class Trainer:
         #: Nodes of the whole training graph (the KL weight's N).
         self.num_nodes = 0
 
-    def encode_fn(self, x: torch.Tensor, edge_index: torch.Tensor
-                  ) -> torch.Tensor:
+    def encode_fn(self, x: torch.Tensor, edge_index: torch.Tensor,
+                  edge_weight: torch.Tensor | None = None) -> torch.Tensor:
         """How a step encodes (data-parallel training wraps it in DDP)."""
-        return self.model.encode(x, edge_index)
+        if edge_weight is None:
+            return self.model.encode(x, edge_index)
+        return self.model.encode(x, edge_index, edge_weight)
+
+    def encode_graph(self, data: Data) -> torch.Tensor:
+        """Embeddings of ``data``'s nodes; with its edge weights when
+        training on weighted edges."""
+        weight = data.get("edge_weight") \
+            if self.config.weight_likelihood is not None else None
+        return self.encode_fn(data.x, data.edge_index, weight)
 
     def kl_weight(self) -> float:
         """``config.kl_weight``, else :math:`1/N` of the whole training
@@ -88,7 +97,8 @@ class Trainer:
                                    config.batch_size, self.model.neg_ratio,
                                    self.device)
         return WholeGraph(train_data, pos, config.mask_ratio,
-                          config.recon_steps)
+                          config.recon_steps,
+                          weighted=config.weight_likelihood is not None)
 
     def train_step(self, data: Data, pos_edge_index: torch.Tensor) -> float:
         """One epoch of updates on ``data`` with positives
@@ -139,7 +149,7 @@ class Trainer:
     def evaluate(self, data: Data) -> tuple[float, float]:
         """AUC and AP on a split's labelled pairs."""
         self.model.eval()
-        z = self.model.encode(data.x, data.edge_index)
+        z = self.encode_graph(data)
         pos, neg = link_labels(data)
         return self.model.test(z, pos, neg)
 
@@ -255,4 +265,4 @@ class Trainer:
         """Embeddings (``mu`` for variational models) of every node."""
         self.model.eval()
         data = data.to(self.device)
-        return self.model.encode(data.x, data.edge_index)
+        return self.encode_graph(data)
