@@ -21,6 +21,7 @@ _EXPORTS = {
     "VariationalGCNEncoder": "encoders", "LinearEncoder": "encoders",
     "VariationalLinearEncoder": "encoders",
     "InnerProductDecoder": "decoders", "MLPDecoder": "decoders",
+    "SourceTargetDecoder": "decoders", "GravityDecoder": "decoders",
     "MLPDiscriminator": "discriminators",
     "Trainer": "train", "TrainConfig": "train", "FitResult": "train",
     "ModelSpec": "presets", "build_model": "presets",
