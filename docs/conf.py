@@ -82,6 +82,8 @@ def _markdown_table_to_rst(markdown: str, title: str) -> str:
 
 def _benchmark_tables() -> None:
     for name, title in (("linkpred", "Link prediction (test AUC / AP, %)"),
+                        ("linkpred_published",
+                         "Published numbers, other protocols"),
                         ("sweep_gae", "Validation AUC of the GAE sweep"),
                         ("clustering", "Node clustering"),
                         ("speed_cpu", "Time per training step, CPU"),
