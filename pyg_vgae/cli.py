@@ -9,8 +9,8 @@ import sys
 import traceback
 
 from . import __version__
-from .commands import (UsageError, command_embed, command_train,
-                       resolve_settings)
+from .commands import (UsageError, command_embed, command_score,
+                       command_train, resolve_settings)
 from .outputs import OutputError
 from .presets import DECODERS, ENCODERS, MODELS, PRESETS
 from .train import STOP_REQUESTED
@@ -157,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--clusters", type=_number(int, 1, 100_000),
                          default=None,
                          help="k (default: the number of classes)")
+    score = commands.add_parser(
+        "score", help="anomaly score of every node: structure and feature "
+        "reconstruction errors", description="Train on the whole graph with "
+        "an attribute decoder, then score each node by alpha * its feature "
+        "reconstruction error + (1 - alpha) * its adjacency reconstruction "
+        "error (as DOMINANT does); higher is more anomalous.")
+    _add_common(score)
+    score.add_argument("--scores", required=True,
+                       help="write one score per node here (.npy, .csv or "
+                       ".pt)")
+    score.add_argument("--alpha", type=_number(float, 0.0, 1.0),
+                       default=0.5, help="weight of the feature error")
+    score.add_argument("--feature-weight", type=_number(float, 0.0, 1e6),
+                       default=1.0, help="weight of the feature loss in "
+                       "training")
     embed = commands.add_parser(
         "embed", help="embeddings of every node from a checkpoint",
         description="Write the embeddings (mu for variational models) of "
@@ -209,6 +224,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "embed":
             command_embed(args)
+        elif args.command == "score":
+            command_score(args)
         else:
             code = command_train(args, clustering=args.command == "cluster")
             if code:

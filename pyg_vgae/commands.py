@@ -399,3 +399,39 @@ def command_embed(args: argparse.Namespace) -> None:
 def _save_npy(path: str, array: np.ndarray) -> None:
     with open(path, "wb") as handle:  # np.save(path) would append ".npy"
         np.save(handle, array)
+
+
+def command_score(args: argparse.Namespace) -> None:
+    """``score``: train on the whole graph with an attribute decoder and
+    write one anomaly score per node."""
+    from .attributes import anomaly_scores
+    _fill_defaults(args)
+    if args.seeds != 1:
+        raise UsageError("score trains one model: drop --seeds")
+    outputs = check_outputs({"--scores": args.scores, "--json": args.json,
+                             "--save": args.save, "--plot": args.plot,
+                             "--log-dir": args.log_dir},
+                            {"--dataset": args.dataset,
+                             "--features": args.features})
+    data = load_dataset(args.dataset, args.root, args.features,
+                        _normalize(args))
+    settings = resolve_settings(args, data.num_features)
+    settings.spec.attr_decoder = True
+    settings.config.feature_weight = args.feature_weight
+    run, trainer = run_seed(data, settings, args.seed, clustering=True)
+    z = trainer.embed(data)
+    scores = anomaly_scores(trainer.model, z, data.x.to(z.device),
+                            data.edge_index.to(z.device),
+                            alpha=args.alpha).cpu()
+    path = outputs["--scores"]
+    if path.suffix == ".npy":
+        atomic_write(path, lambda tmp: _save_npy(tmp, scores.numpy()))
+    elif path.suffix == ".csv":
+        atomic_write(path, lambda tmp: np.savetxt(
+            tmp, np.column_stack([np.arange(len(scores)), scores.numpy()]),
+            delimiter=",", header="node,score", comments="",
+            fmt=["%d", "%.6g"]))
+    else:
+        atomic_write(path, lambda tmp: torch.save(scores, tmp))
+    log.info("wrote %d scores to %s (top node %d)", len(scores), path,
+             int(scores.argmax()))

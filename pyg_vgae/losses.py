@@ -253,3 +253,18 @@ def predicted_weight(logits: Tensor, likelihood: str = "bce") -> Tensor:
     if likelihood == "gaussian":
         return logits
     return torch.sigmoid(logits)
+
+
+def feature_recon_loss(out: Tensor, x: Tensor, kind: str = "bce",
+                       mask: Tensor | None = None) -> Tensor:
+    """Reconstruction of node features: binary cross-entropy from logits
+    for binary (bag-of-words) features (``"bce"``), squared error
+    otherwise (``"mse"``); over the entries where ``mask`` is true (all by
+    default), so held-out entries can be scored later."""
+    if kind not in ("bce", "mse"):
+        raise ValueError(f"kind must be 'bce' or 'mse', got '{kind}'")
+    if mask is not None:
+        out, x = out[mask], x[mask]
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(out, x)
+    return F.mse_loss(out, x)

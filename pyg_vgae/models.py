@@ -46,6 +46,9 @@ class GAE(pyg_nn.GAE):
             subclass).
         neg_ratio: Negatives sampled per positive edge by
             :meth:`recon_loss` when none are given.
+        attr_decoder: Maps embeddings back to node features
+            (:class:`~pyg_vgae.attributes.AttributeDecoder`), for feature
+            reconstruction and anomaly scores.
         directed: Edges have a direction: negatives are pairs that are no
             edge *in that direction* (half of them reversed training
             edges), for decoders with :math:`p(i \to j) \ne p(j \to i)`
@@ -59,7 +62,7 @@ class GAE(pyg_nn.GAE):
     def __init__(self, encoder: Module, decoder: Module | None = None, *,
                  neg_ratio: float = 1.0,
                  max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES,
-                 directed: bool = False):
+                 directed: bool = False, attr_decoder: Module | None = None):
         pyg_nn.GAE.__init__(self, encoder, decoder if decoder is not None
                             else InnerProductDecoder())
         if not (isinstance(neg_ratio, (int, float)) and neg_ratio > 0
@@ -72,6 +75,7 @@ class GAE(pyg_nn.GAE):
         self.neg_ratio = neg_ratio
         self.max_dense_bytes = max_dense_bytes
         self.directed = directed
+        self.attr_decoder = attr_decoder
 
     def encode(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the encoder; features whose dtype differs from the weights'

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .attributes import AttributeDecoder
 from .decoders import GravityDecoder, MLPDecoder, SourceTargetDecoder
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
@@ -42,6 +43,7 @@ class ModelSpec:
     input_dropout: float = 0.0
     out_act: bool = False
     jk: str | None = None
+    attr_decoder: bool = False
     neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
 
@@ -86,14 +88,16 @@ def build_model(spec: ModelSpec) -> GAE:
         "source_target": SourceTargetDecoder, "gravity": GravityDecoder,
         "inner": lambda: None}[spec.decoder]()
     directed = spec.decoder in DIRECTED_DECODERS
+    options = {"neg_ratio": spec.neg_ratio, "directed": directed}
+    if spec.attr_decoder:
+        options["attr_decoder"] = AttributeDecoder(width, spec.hidden,
+                                                   spec.in_channels)
     model_class = MODELS[spec.model]
     if spec.model in ("arga", "argva"):
         return model_class(encoder,
                            MLPDiscriminator(width, spec.disc_hidden),
-                           decoder, neg_ratio=spec.neg_ratio,
-                           directed=directed)
-    return model_class(encoder, decoder, neg_ratio=spec.neg_ratio,
-                       directed=directed)
+                           decoder, **options)
+    return model_class(encoder, decoder, **options)
 
 
 _VGAE_CODE = {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200,

@@ -102,9 +102,10 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
     run = {"seed": seed, "best_epoch": result.best_epoch,
            "epoch_time_ms": result.epoch_time_ms,
            "seconds": time.perf_counter() - start}
-    if clustering:
-        z = trainer.embed(data)
-        run.update(cluster_embeddings(z, data.y, num_clusters, seed))
+    if clustering:  # trained on the whole graph; k-means where labelled
+        if data.get("y") is not None:
+            z = trainer.embed(data)
+            run.update(cluster_embeddings(z, data.y, num_clusters, seed))
     else:
         run.update(test_auc=result.test_auc, test_ap=result.test_ap,
                    val_auc=result.val_auc, val_ap=result.val_ap)

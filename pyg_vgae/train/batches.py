@@ -79,12 +79,14 @@ class WholeGraph:
             return Batch(data.x, data.edge_index, pos,
                          full_target=data.edge_index,
                          edge_weight=self.weights[0],
-                         pos_weight=self.weights[1])
+                         pos_weight=self.weights[1],
+                         feature_mask=data.get("feature_mask"))
         # ``pos`` holds each undirected edge once (Trainer.positives), so
         # a hidden edge is hidden in both directions.
         hidden = torch.rand(pos.size(1), device=pos.device) < self.mask_ratio
         visible = to_undirected(pos[:, ~hidden], num_nodes=data.num_nodes)
-        return Batch(data.x, visible, pos[:, hidden], known=pos)
+        return Batch(data.x, visible, pos[:, hidden], known=pos,
+                     feature_mask=data.get("feature_mask"))
 
 
 def check_available() -> None:

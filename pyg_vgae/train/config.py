@@ -45,6 +45,9 @@ class TrainConfig:
             ``edge_weight`` and the loss reconstructs the weights under
             ``"bce"`` (weights in [0, 1]), ``"poisson"`` (counts) or
             ``"gaussian"`` (reals); ``None`` ignores weights.
+        feature_weight: Weight of the node-feature reconstruction loss
+            (needs a model with an attribute decoder); ``0`` leaves it
+            out.
         grad_clip: Clip the encoder's gradient norm to this (``None``:
             no clipping), as MaskGAE does.
         separate_generator: ARGA's schedule: the adversarial term gets a
@@ -67,6 +70,7 @@ class TrainConfig:
     lr: float = 0.01
     weight_decay: float = 0.0
     weight_likelihood: str | None = None
+    feature_weight: float = 0.0
     kl_weight: float | None = None
     recon: str = "sampled"
     reg_weight: float = 1.0
@@ -111,6 +115,9 @@ class TrainConfig:
                 raise ValueError("weighted edges train full batch with the "
                                  "sampled loss: drop mask_ratio, "
                                  "batch_size and recon='full'")
+        if self.feature_weight < 0:
+            raise ValueError(f"feature_weight must not be negative, got "
+                             f"{self.feature_weight}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be positive, got "
                              f"{self.grad_clip}")

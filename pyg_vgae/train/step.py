@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .. import losses
 from ..models import _Variational
 
 
@@ -46,6 +47,8 @@ class Batch:
         edge_weight: Weights of ``edge_index`` for the encoder (weighted
             training only).
         pos_weight: Weights of ``pos`` to reconstruct (weighted training).
+        feature_mask: Feature entries the feature loss may see (``None``:
+            all).
     """
 
     x: Tensor
@@ -58,6 +61,7 @@ class Batch:
     node_ids: Tensor | None = None
     edge_weight: Tensor | None = None
     pos_weight: Tensor | None = None
+    feature_mask: Tensor | None = None
 
 
 def negatives(model, batch: Batch) -> Tensor:
@@ -90,12 +94,28 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
         kl = model.kl_loss(mu, logstd)
         terms["kl"] = kl.detach()
         loss = loss + trainer.kl_weight() * kl
+    if config.feature_weight > 0:
+        features = feature_loss(model, batch, z)
+        terms["features"] = features.detach()
+        loss = loss + config.feature_weight * features
     if with_reg:
         reg = model.reg_loss(z)
         terms["reg"] = reg.detach()
         loss = loss + config.reg_weight * reg
     trainer.last_terms = terms
     return loss
+
+
+def feature_loss(model, batch: Batch, z: Tensor) -> Tensor:
+    """Reconstruction of the batch's node features from ``z`` over the
+    observed entries (``batch.feature_mask``)."""
+    from ..attributes import feature_kind
+    if getattr(model, "attr_decoder", None) is None:
+        raise ValueError("feature_weight > 0 needs a model with an attribute "
+                         "decoder (ModelSpec(attr_decoder=True))")
+    return losses.feature_recon_loss(model.attr_decoder(z), batch.x,
+                                     feature_kind(batch.x),
+                                     batch.feature_mask)
 
 
 def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
