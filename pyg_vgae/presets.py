@@ -106,13 +106,21 @@ _ARGA_SCHEDULE = {"lr": 0.001, "disc_lr": 0.001, "recon_steps": 5,
                   "separate_generator": True, "normalize_features": False}
 _ARGA_CODE = {**_VGAE_CODE, **_ARGA_SCHEDULE}
 
-# Chosen on validation AUC of Cora (seeds 0-2) among encoder widths,
-# dropout, masking ratios, decoders and learning rates; see
-# docs/presets.rst for what was tried.
-_BEST = {"hidden": 256, "latent": 128, "dropout": 0.7, "norm": "batch_norm",
-         "act": "elu", "decoder": "mlp", "neg_ratio": 2.0, "mask_ratio": 0.5,
-         "weight_decay": 5e-5, "lr": 0.01, "epochs": 1000, "patience": 100,
-         "normalize_features": False}
+# The base of the sweep (benchmarks/sweep.py), then what it changed, each
+# change chosen on mean validation AUC over tuning seeds 0-2 of Cora and
+# CiteSeer (test edges never scored); see docs/presets.rst.
+_BEST_BASE = {"hidden": 256, "latent": 128, "dropout": 0.7,
+              "norm": "batch_norm", "act": "elu", "decoder": "mlp",
+              "neg_ratio": 2.0, "mask_ratio": 0.5, "weight_decay": 5e-5,
+              "lr": 0.01, "epochs": 1000, "patience": 100,
+              "normalize_features": False}
+#: Each change of ``best`` from the sweep's base, with the validation AUC
+#: (%, mean of tuning seeds 0-2) before -> after, Cora / CiteSeer.
+BEST_CHOICES = {
+    "input_dropout=0.5": "Cora 94.75 -> 95.67, CiteSeer 97.21 -> 97.31 "
+                         "(stage 1, the best of 8 rows on the mean)",
+}
+_BEST = {**_BEST_BASE, "input_dropout": 0.5}
 
 # Per preset, per model: overrides of ModelSpec and TrainConfig fields.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -137,11 +145,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "arga": {**_ARGA_CODE},
         "argva": {**_ARGA_CODE},
     },
-    # Masked, wider, normalised encoders with an MLP decoder.
+    # Masked, wider, normalised encoders with an MLP decoder. For ARGA /
+    # ARGVA the sweep's validation AUC put their paper settings first
+    # (ARGVA: Cora 92.0 against 89.5 for GAE's best with the ARGA schedule
+    # and 76.9 with input dropout); ARGA follows ARGVA (its own sweep is
+    # open work).
     "best": {
         "gae": {**_BEST}, "vgae": {**_BEST},
-        "arga": {**_BEST, "separate_generator": True},
-        "argva": {**_BEST, "separate_generator": True},
+        "arga": {**_ARGA_CODE}, "argva": {**_ARGA_CODE},
     },
 }
 
