@@ -97,24 +97,33 @@ def trial(data, model: str, name: str, seed: int) -> dict:
 
 def render(trials: list[dict], model: str) -> str:
     """The validation table: mean validation AUC (%) per setting and
-    dataset, the mean over datasets, and the chosen row."""
+    dataset over the tuning seeds, the mean over datasets, and the chosen
+    row (the best mean among rows complete on every dataset and seed);
+    ``-`` marks a cell whose trials have not all run."""
     datasets = sorted({t["dataset"] for t in trials})
-    scores = {}
+    seeds = {t["seed"] for t in trials}
+    lines = [f"Validation AUC (%) of `best` variants for {model.upper()}, "
+             f"mean over tuning seeds {sorted(seeds)}; test edges never "
+             f"scored.", "",
+             "| setting | " + " | ".join(datasets) + " | mean | |",
+             "|---" * (len(datasets) + 3) + "|"]
+    rows, complete = {}, {}
     for name in grid(model):
         cells = [[t["val_auc"] for t in trials
                   if t["setting"] == name and t["dataset"] == dataset]
                  for dataset in datasets]
-        if all(cells):
-            scores[name] = [100 * float(np.mean(c)) for c in cells]
-    chosen = max(scores, key=lambda n: np.mean(scores[n])) if scores else None
-    lines = [f"Validation AUC (%) of `best` variants for {model.upper()}, "
-             f"mean over tuning seeds; test edges never scored.", "",
-             "| setting | " + " | ".join(datasets) + " | mean | |",
-             "|---" * (len(datasets) + 3) + "|"]
-    for name, cells in scores.items():
-        mark = "chosen" if name == chosen else ""
-        lines.append(f"| {name} | " + " | ".join(f"{c:.2f}" for c in cells)
-                     + f" | {np.mean(cells):.2f} | {mark} |")
+        if any(cells):
+            rows[name] = cells
+            complete[name] = all(len(c) == len(seeds) for c in cells)
+    means = {name: np.mean([100 * np.mean(c) for c in cells])
+             for name, cells in rows.items() if complete[name]}
+    chosen = max(means, key=means.get) if means else None
+    for name, cells in rows.items():
+        shown = [f"{100 * np.mean(c):.2f}" if len(c) == len(seeds) else "-"
+                 for c in cells]
+        mean = f"{means[name]:.2f}" if name in means else "-"
+        lines.append(f"| {name} | " + " | ".join(shown) + f" | {mean} | "
+                     f"{'chosen' if name == chosen else ''} |")
     return "\n".join(lines) + "\n"
 
 

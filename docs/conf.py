@@ -85,6 +85,7 @@ def _benchmark_tables() -> None:
                         ("linkpred_published",
                          "Published numbers, other protocols"),
                         ("sweep_gae", "Validation AUC of the GAE sweep"),
+                        ("sweep_argva", "Validation AUC of the ARGVA sweep"),
                         ("clustering", "Node clustering"),
                         ("speed_cpu", "Time per training step, CPU"),
                         ("speed_cuda", "Time per training step, CUDA"),

@@ -1,32 +1,43 @@
-"""Accuracy checks on Cora (marked slow; CI runs them)."""
+"""Accuracy checks, one or more per dataset family, on report seed 100
+(outside the sweep's tuning seeds 0-2). Marked slow; CI runs them."""
 import pytest
-from torch_geometric import seed_everything
 
-from pyg_vgae.data import load_dataset, split_edges
-from pyg_vgae.presets import ModelSpec, build_model, preset, preset_data
-from pyg_vgae.train import Trainer, TrainConfig
+from pyg_vgae.data import load_dataset
+from pyg_vgae.presets import preset_data
+from pyg_vgae.run import Settings, run_seed
+
+SEED = 100
 
 
-def train_preset(name: str, model_name: str, root, seed: int = 0):
-    cora = load_dataset("Cora", str(root), **preset_data(name, model_name))
-    seed_everything(seed)
-    spec_fields, train_fields = preset(name, model_name)
-    model = build_model(ModelSpec(model=model_name,
-                                  in_channels=cora.num_features,
-                                  **spec_fields))
-    return Trainer(model, TrainConfig(progress=False, **train_fields)).fit(
-        *split_edges(cora, seed=seed))
+def train(name: str, preset: str, model: str, root, **overrides) -> dict:
+    data = load_dataset(name, str(root), **preset_data(preset, model))
+    settings = Settings.from_preset(preset, model, data.num_features,
+                                    progress=False, **overrides)
+    return run_seed(data, settings, SEED)[0]
 
 
 @pytest.mark.slow
-def test_paper_gae_reaches_the_papers_cora_auc(planetoid):
-    result = train_preset("paper", "gae", planetoid)
-    assert result.best_epoch == 200  # the original's protocol: last epoch
-    assert result.test_auc >= 0.89
-    assert result.test_ap >= 0.89
+def test_citation_paper_gae_reaches_the_papers_cora_auc(planetoid):
+    run = train("Cora", "paper", "gae", planetoid)
+    assert run["best_epoch"] == 200  # the original's protocol: last epoch
+    assert run["test_auc"] >= 0.89 and run["test_ap"] >= 0.89
 
 
 @pytest.mark.slow
-def test_best_gae_beats_the_paper_on_cora(planetoid):
-    result = train_preset("best", "gae", planetoid)
-    assert result.test_auc >= 0.94 and result.test_ap >= 0.94
+def test_citation_best_gae_beats_the_paper_on_cora(planetoid):
+    run = train("Cora", "best", "gae", planetoid)
+    assert run["test_auc"] >= 0.94 and run["test_ap"] >= 0.94
+
+
+@pytest.mark.slow
+def test_copurchase_default_gae_on_photo(data_root):
+    # Measured 0.874 AUC at seed 100 (100 epochs).
+    run = train("Photo", "default", "gae", data_root, epochs=100)
+    assert run["test_auc"] >= 0.85
+
+
+@pytest.mark.slow
+def test_coauthor_default_gae_on_cs(data_root):
+    # Measured 0.925 AUC at seed 100 (100 epochs).
+    run = train("CS", "default", "gae", data_root, epochs=100)
+    assert run["test_auc"] >= 0.90
