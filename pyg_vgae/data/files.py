@@ -217,15 +217,20 @@ def clean_edges(edge_index: Tensor, num_nodes: int,
     return undirected
 
 
+def _existing_file(path: str | Path, what: str, fix: str) -> Path:
+    """``path`` if it is a file; a folder or a missing path is refused."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a folder; pass {fix}")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such {what}: '{path}'")
+    return path
+
+
 def read_features(path: str | Path, num_nodes: int) -> Tensor:
     """Node features from ``.npy`` or a text table (one row per node; a
     header row is skipped; a 1-D array is one feature)."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"--features '{path}' is a folder; pass a .npy or "
-                         f".csv file")
-    if not path.is_file():
-        raise FileNotFoundError(f"no such features file: '{path}'")
+    path = _existing_file(path, "features file", "a .npy or .csv file")
     if path.suffix == ".npy":
         array = _read_npy(path)
     elif path.suffix in FEATURE_SUFFIXES:
@@ -329,12 +334,8 @@ def load_graph_file(path: str | Path, features: str | Path | None = None,
     (optionally gzip-compressed); ``directed`` keeps each edge's
     direction, ``weighted`` reads edge weights (an edge list's third
     column, a saved graph's ``edge_weight``)."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a folder; pass a .pt or edge-list "
-                         f"file (or --root for named datasets)")
-    if not path.is_file():
-        raise FileNotFoundError(f"no such graph file: '{path}'")
+    path = _existing_file(path, "graph file", "a .pt or edge-list file (or "
+                          "--root for named datasets)")
     suffix = graph_suffix(path)
     if suffix == ".pt":
         data = _read_saved_graph(path)
