@@ -279,3 +279,24 @@ def test_generate_is_bounded():
         model.generate(3000, max_bytes=1 << 20)
     edges = model.generate(300, pair_budget=100)
     assert edges.size(0) == 2 and int(edges.max()) < 300
+
+
+def test_truncated_raw_planetoid_file_names_the_folder(cora_copy, capsys):
+    raw = cora_copy / "Cora" / "raw" / "ind.cora.graph"
+    raw.write_bytes(raw.read_bytes()[:100])
+    code = cli.main(["train", "--dataset", "Cora", "--root", str(cora_copy),
+                     "--epochs", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot load Cora from" in err
+    assert "intact raw files" in err and "Traceback" not in err
+
+
+def test_a_corrupt_processed_cache_is_rebuilt(cora_copy, caplog):
+    from pyg_vgae.data import cache_dir, load_dataset
+    load_dataset("Cora", str(cora_copy))
+    processed = next(cache_dir().rglob("data.pt"))
+    processed.write_bytes(b"truncated")
+    with caplog.at_level("WARNING", logger="pyg_vgae"):
+        graph = load_dataset("Cora", str(cora_copy))
+    assert graph.num_nodes == 2708
+    assert "unreadable" in caplog.text and "rebuilding" in caplog.text
