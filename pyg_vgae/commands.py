@@ -128,7 +128,6 @@ def _print_table(title: str, summary: dict, metrics: tuple[str, ...],
           f"{summary['epoch_time_ms']['median']:>10.2f}")
 
 
-
 def _load_resume(args: argparse.Namespace, clustering: bool) -> dict | None:
     """The checkpoint to go on from. Its model, settings and input are
     used; a flag that says otherwise is refused, never ignored."""
@@ -406,8 +405,12 @@ def command_score(args: argparse.Namespace) -> None:
     write one anomaly score per node."""
     from .attributes import anomaly_scores
     _fill_defaults(args)
-    if args.seeds != 1:
-        raise UsageError("score trains one model: drop --seeds")
+    for flag, value in (("--seeds", args.seeds != 1),
+                        ("--nproc", args.nproc not in (None, 1)),
+                        ("--resume", args.resume), ("--config", args.config)):
+        if value:
+            raise UsageError(f"score trains one model from scratch in one "
+                             f"process: drop {flag}")
     outputs = check_outputs({"--scores": args.scores, "--json": args.json,
                              "--save": args.save, "--plot": args.plot,
                              "--log-dir": args.log_dir},
