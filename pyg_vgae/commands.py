@@ -69,7 +69,7 @@ def _apply_config(args: argparse.Namespace) -> dict | None:
         if not hasattr(args, name) or value is None:
             continue
         given = getattr(args, name)
-        if given is None:
+        if given is None or given is False:  # unset (store_true: False)
             setattr(args, name, value)
         elif given != value:
             log.info("--%s %s overrides the config's %s",
@@ -162,6 +162,9 @@ def _load_resume(args: argparse.Namespace, clustering: bool) -> dict | None:
                  "test_ratio"):
         if hasattr(args, name) and saved.get(name) is not None:
             setattr(args, name, saved[name])
+    for name in ("directed", "weighted"):  # the data as it was trained on
+        if extra.get(name) and hasattr(args, name):
+            setattr(args, name, extra[name])
     return payload
 
 
@@ -337,7 +340,9 @@ def _report(args, data, runs: list[dict], settings: Settings,
     split = {} if clustering else {"val_ratio": args.val_ratio,
                                    "test_ratio": args.test_ratio}
     inputs = {"dataset": args.dataset, "root": args.root,
-              "features": args.features, "normalize_features": normalize}
+              "features": args.features, "normalize_features": normalize,
+              "directed": getattr(args, "directed", False) or None,
+              "weighted": getattr(args, "weighted", None)}
     if outputs["--json"] is not None:
         config = {"preset": args.preset, **asdict(settings.spec),
                   **asdict(settings.config), "seeds": args.seeds,
