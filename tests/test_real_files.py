@@ -291,8 +291,10 @@ def test_truncated_raw_planetoid_file_names_the_folder(cora_copy, capsys):
     assert "intact raw files" in err and "Traceback" not in err
 
 
-def test_a_corrupt_processed_cache_is_rebuilt(cora_copy, caplog):
+def test_a_corrupt_processed_cache_is_rebuilt(cora_copy, caplog, tmp_path,
+                                              monkeypatch):
     from pyg_vgae.data import cache_dir, load_dataset
+    monkeypatch.setenv("PYG_VGAE_CACHE", str(tmp_path / "own-cache"))
     load_dataset("Cora", str(cora_copy))
     processed = next(cache_dir().rglob("data.pt"))
     processed.write_bytes(b"truncated")
