@@ -50,7 +50,7 @@ def ranking_score(trainer: Trainer, split: Data, metric: str) -> float:
     (the same definition)."""
     model = trainer.model.eval()
     split = split.to(trainer.device)
-    z = model.encode(split.x, split.edge_index)
+    z = trainer.encode_graph(split)
     pos, neg = link_labels(split)
     pos_scores = model.decoder(z, pos, sigmoid=False).cpu()
     neg_scores = model.decoder(z, neg, sigmoid=False).cpu()
@@ -145,7 +145,7 @@ def directed_scores(trainer: Trainer, test: Data, data: Data) -> dict:
     model = trainer.model.eval()
     test = test.to(trainer.device)
     with torch.no_grad():
-        z = model.encode(test.x, test.edge_index)
+        z = trainer.encode_graph(test)
     pos, neg = link_labels(test)
     scores = directed_link_scores(model, z, pos, neg,
                                   data.edge_index.to(trainer.device))
