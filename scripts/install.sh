@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Install the package with every extra into the active Python environment
-# and run the test suite. The README's test command and CI (.ci/run) both
-# run this script; extra arguments go to pytest.
+# Install the package with every extra into the active Python environment.
+# The README's test command and CI (.ci/run) run this, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +14,3 @@ wheels=()
 [ -d ../shared/wheels ] && wheels=(--find-links ../shared/wheels)
 python -m pip install -q "${wheels[@]}" \
     -e ".[test,plot,docs,sparse,ogb,tensorboard]"
-
-# A data root holding Planetoid/, Amazon/, Coauthor/, OGB/; the tests make
-# it absolute before anything changes folder.
-export PYG_VGAE_DATA="${PYG_VGAE_DATA:-../shared/data}"
-python -m pytest -q "$@"
