@@ -56,12 +56,8 @@ def link_prediction_scores(pos_scores, neg_scores,
     neg = _finite(neg_scores, "negative scores").ravel()
     if pos.size == 0 or neg.size == 0:
         raise ValueError("need at least one positive and one negative score")
-    labels = np.concatenate([np.ones_like(pos), np.zeros_like(neg)])
-    scores = np.concatenate([pos, neg])
-    result = {
-        "auc": float(roc_auc_score(labels, scores)),
-        "ap": float(average_precision_score(labels, scores)),
-    }
+    auc, ap = auc_ap(pos, neg)
+    result = {"auc": auc, "ap": ap}
     sorted_neg = np.sort(neg)[::-1]
     for k in hits_at:
         threshold = sorted_neg[k - 1] if k <= neg.size else -np.inf
