@@ -72,6 +72,13 @@ GRID.update({
     "s2 weight decay 5e-4": {**STAGE2, "weight_decay": 5e-4},
     "s2 3 negatives": {**STAGE2, "neg_ratio": 3.0},
 })
+#: Stage 3: the stage-2 changes that gained on Cora's validation edges
+#: (weight decay, 3 negatives, dropout), combined.
+STAGE3 = {**STAGE2, "weight_decay": 5e-4, "neg_ratio": 3.0}
+GRID.update({
+    "s3 wd 5e-4 + 3 negatives": STAGE3,
+    "s3 wd + 3 negatives + dropout 0.5": {**STAGE3, "dropout": 0.5},
+})
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
 BUDGET = {"epochs": 300, "patience": 50}

@@ -23,6 +23,8 @@ _EXPORTS = {
     "InnerProductDecoder": "decoders", "MLPDecoder": "decoders",
     "SourceTargetDecoder": "decoders", "GravityDecoder": "decoders",
     "MLPDiscriminator": "discriminators",
+    "HeteroGAE": "hetero", "HeteroInnerProductDecoder": "hetero",
+    "DistMultDecoder": "hetero",
     "Trainer": "train", "TrainConfig": "train", "FitResult": "train",
     "ModelSpec": "presets", "build_model": "presets",
     "load": "checkpoint", "save": "checkpoint",

@@ -42,10 +42,11 @@ def check_features(x: Any, in_channels: int | None = None) -> None:
                          f"encoder expects in_channels={in_channels}")
 
 
-def check_edge_index(edge_index: Any, num_nodes: int,
+def check_edge_index(edge_index: Any, num_nodes: int | tuple[int, int],
                      name: str = "edge_index") -> None:
     """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in
-    ``[0, num_nodes)``."""
+    ``[0, num_nodes)`` (a pair ``(num_src, num_dst)``: source ids below the
+    first, target ids below the second, as between two node types)."""
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got "
                         f"{type(edge_index).__name__}")
@@ -61,7 +62,14 @@ def check_edge_index(edge_index: Any, num_nodes: int,
     low, high = int(edge_index.min()), int(edge_index.max())
     if low < 0:
         raise ValueError(f"{name} holds a negative node id ({low})")
-    if high >= num_nodes:
+    if isinstance(num_nodes, tuple):
+        for end, high, size in zip(("source", "target"),
+                                   edge_index.max(dim=1).values.tolist(),
+                                   num_nodes):
+            if high >= size:
+                raise ValueError(f"{name} holds {end} node id {high}, out "
+                                 f"of range for {size} {end} nodes")
+    elif high >= num_nodes:
         raise ValueError(f"{name} holds node id {high}, out of range for "
                          f"{num_nodes} nodes")
     _remember(edge_index, num_nodes)

@@ -73,14 +73,25 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
         both = torch.stack([known // num_nodes, known % num_nodes])
         return negative_sampling(both, num_nodes,
                                  num_neg_samples=num_samples)
+
+    def draw(count: int) -> tuple[Tensor, Tensor]:
+        source = torch.randint(0, num_nodes, (count, ), device=device)
+        target = torch.randint(0, num_nodes - 1, (count, ), device=device)
+        return source, target + (target >= source)  # no self-loops
+
+    return _rejection_sample(known, num_nodes, num_samples, draw)
+
+
+def _rejection_sample(known: Tensor, width: int, num_samples: int,
+                      draw) -> Tensor:
+    """``num_samples`` pairs from ``draw(count)`` whose key
+    ``i * width + j`` is not in the sorted ``known``; rejected pairs are
+    redrawn."""
     found: list[Tensor] = []
     missing = num_samples
     while missing > 0:
-        draws = int(missing * 1.1) + 16
-        source = torch.randint(0, num_nodes, (draws, ), device=device)
-        target = torch.randint(0, num_nodes - 1, (draws, ), device=device)
-        target = target + (target >= source)  # skips self-loops uniformly
-        keys = source * num_nodes + target
+        source, target = draw(int(missing * 1.1) + 16)
+        keys = source * width + target
         slot = torch.searchsorted(known, keys).clamp_(max=known.numel() - 1)
         fresh = known[slot] != keys if known.numel() else \
             torch.ones_like(keys, dtype=torch.bool)
@@ -116,3 +127,26 @@ def directed_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
     uniform = sample_negatives(edge_indices, num_nodes, num_samples - take,
                                directed=True)
     return torch.cat([uniform, flipped[:, :take]], dim=1)
+
+
+def bipartite_negatives(edge_index: Tensor, size: tuple[int, int],
+                        num_samples: int) -> Tensor:
+    """``num_samples`` pairs ``(i, j)``, ``i`` a source-type and ``j`` a
+    target-type node, that are no edge ``i -> j`` of ``edge_index``: the
+    negatives of a relation between two node types. Falls back to PyG's
+    bipartite sampler above :data:`MAX_DENSITY`."""
+    num_src, num_dst = size
+    if num_src < 1 or num_dst < 1:
+        raise ValueError(f"cannot sample negative pairs between {num_src} "
+                         f"source and {num_dst} target node(s)")
+    # Keys ``i * num_dst + j`` of the known edges, sorted, once per tensor.
+    known = _key_cache.get(
+        (edge_index, ), (num_dst, "bipartite"),
+        lambda: torch.unique(edge_index[0] * num_dst + edge_index[1]))
+    if known.numel() > MAX_DENSITY * num_src * num_dst:
+        return negative_sampling(edge_index, (num_src, num_dst),
+                                 num_neg_samples=num_samples)
+    device = edge_index.device
+    return _rejection_sample(known, num_dst, num_samples, lambda count: (
+        torch.randint(0, num_src, (count, ), device=device),
+        torch.randint(0, num_dst, (count, ), device=device)))

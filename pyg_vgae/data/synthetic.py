@@ -20,10 +20,7 @@ def synthetic_graph(num_nodes: int = 1000, num_blocks: int = 5,
     unit noise. Generated from ``seed``, so it needs no download.
     """
     generator = torch.Generator().manual_seed(seed)
-    sizes = torch.full((num_blocks, ), num_nodes // num_blocks)
-    sizes[-1] += num_nodes - int(sizes.sum())
-    starts = torch.cumsum(sizes, 0) - sizes
-    y = torch.repeat_interleave(torch.arange(num_blocks), sizes)
+    y, starts, sizes = _blocks(num_nodes, num_blocks)
     edge_index = _block_model_edges(y, starts, sizes, avg_degree, homophily,
                                     generator)
     centres = torch.randn(num_blocks, num_features, generator=generator)
@@ -55,3 +52,54 @@ def _block_model_edges(y: Tensor, starts: Tensor, sizes: Tensor,
     return to_undirected(edge_index, num_nodes=num_nodes)
 
 
+
+
+def synthetic_hetero_graph(num_users: int = 600, num_items: int = 400,
+                           num_blocks: int = 4, avg_degree: float = 8.0,
+                           homophily: float = 0.9, num_features: int = 16,
+                           seed: int = 0):
+    """A two-type block model: ``user`` and ``item`` nodes in
+    ``num_blocks`` groups, ``(user, rates, item)`` edges and
+    ``(user, follows, user)`` edges (both directions), each mostly inside a
+    group (share ``homophily``); features carry the groups, with a width of
+    their own per type. Generated from ``seed``; reverse ``rev_rates``
+    edges are added, as ``T.ToUndirected`` would."""
+    from torch_geometric.data import HeteroData
+    if min(num_users, num_items) < num_blocks:
+        raise ValueError(f"{num_users} users and {num_items} items cannot "
+                         f"fill {num_blocks} blocks")
+    generator = torch.Generator().manual_seed(seed)
+    user_y, user_starts, user_sizes = _blocks(num_users, num_blocks)
+    item_y, item_starts, item_sizes = _blocks(num_items, num_blocks)
+    follows = _block_model_edges(user_y, user_starts, user_sizes, avg_degree,
+                                 homophily, generator)
+    count = round(num_users * avg_degree / 2)
+    source = torch.randint(0, num_users, (count, ), generator=generator)
+    block = user_y[source]
+    other = (block + torch.randint(1, max(num_blocks, 2), (count, ),
+                                   generator=generator)) % num_blocks
+    inside = torch.rand(count, generator=generator) < homophily
+    target_block = torch.where(inside, block, other)
+    offset = torch.rand(count, generator=generator) * item_sizes[target_block]
+    rates = torch.unique(torch.stack(
+        [source, item_starts[target_block] + offset.long()]), dim=1)
+    data = HeteroData()
+    for node_type, y, width in (("user", user_y, num_features),
+                                ("item", item_y, num_features + 8)):
+        centres = torch.randn(num_blocks, width, generator=generator)
+        data[node_type].x = centres[y] + 1.5 * torch.randn(
+            y.numel(), width, generator=generator)
+        data[node_type].y = y
+    data["user", "rates", "item"].edge_index = rates
+    data["item", "rev_rates", "user"].edge_index = rates.flip(0)
+    data["user", "follows", "user"].edge_index = follows
+    return data
+
+
+def _blocks(num_nodes: int, num_blocks: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Block ids (contiguous), block starts and sizes of ``num_nodes``."""
+    sizes = torch.full((num_blocks, ), num_nodes // num_blocks)
+    sizes[-1] += num_nodes - int(sizes.sum())
+    starts = torch.cumsum(sizes, 0) - sizes
+    return torch.repeat_interleave(torch.arange(num_blocks), sizes), starts, \
+        sizes

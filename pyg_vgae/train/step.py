@@ -30,7 +30,9 @@ from ..models import _Variational
 
 @dataclass
 class Batch:
-    """What one encoder step trains on, in the batch's own node ids.
+    """What one encoder step trains on, in the batch's own node ids. On a
+    heterogeneous graph ``x``, ``edge_index``, ``pos`` and ``neg`` are
+    dictionaries by node and edge type.
 
     Attributes:
         x: Node features.
@@ -69,6 +71,9 @@ def negatives(model, batch: Batch) -> Tensor:
     if batch.neg is not None:
         return batch.neg
     known = batch.pos if batch.known is None else batch.known
+    if isinstance(batch.pos, dict):  # heterogeneous: per edge type
+        return model.sample_negatives(
+            known, {node_type: x.size(0) for node_type, x in batch.x.items()})
     return model.sample_negatives(
         known, batch.x.size(0),
         num_neg_samples=model.num_negatives(batch.pos.size(1)))

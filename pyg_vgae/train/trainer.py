@@ -89,6 +89,15 @@ class Trainer:
             return self.config.kl_weight
         return 1.0 / max(self.num_nodes, 1)
 
+    def check_split(self, data: Data, what: str) -> None:
+        """Refuse a split the trainer cannot use, naming the fix."""
+        check_graph(data, what)
+
+    def positives(self, train_data: Data) -> torch.Tensor:
+        """The edges to reconstruct (:func:`.training_positives`)."""
+        return training_positives(train_data, self.config.mask_ratio,
+                                  getattr(self.model, "directed", False))
+
     def make_batches(self, train_data: Data, pos: torch.Tensor):
         """The batch source of this trainer's settings."""
         config = self.config
@@ -164,14 +173,13 @@ class Trainer:
         for name, split in (("train_data", train_data),
                             ("val_data", val_data), ("test_data", test_data)):
             if split is not None:
-                check_graph(split, name)
+                self.check_split(split, name)
         if self.epochs_done >= config.epochs:
             raise ValueError(f"already trained {self.epochs_done} epochs of "
                              f"{config.epochs}: raise epochs to go on")
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
-        pos = training_positives(train_data, config.mask_ratio,
-                                 getattr(self.model, "directed", False))
+        pos = self.positives(train_data)
         self.train_data, self.num_nodes = train_data, train_data.num_nodes
         self.batches = self.make_batches(train_data, pos)
         stopped = self._train_epochs(val_data)
