@@ -56,13 +56,13 @@ class PyGEncoder(torch.nn.Module):
     """The encoders of PyG's examples/autoencoder.py, on PyG's GCNConv."""
 
     def __init__(self, in_channels: int, out_channels: int,
-                 variational: bool):
+                 variational: bool, cached: bool = False):
         super().__init__()
         self.variational = variational
-        self.conv1 = GCNConv(in_channels, 2 * out_channels)
-        self.conv_mu = GCNConv(2 * out_channels, out_channels)
-        self.conv_logstd = GCNConv(2 * out_channels, out_channels) \
-            if variational else None
+        self.conv1 = GCNConv(in_channels, 2 * out_channels, cached=cached)
+        self.conv_mu = GCNConv(2 * out_channels, out_channels, cached=cached)
+        self.conv_logstd = GCNConv(2 * out_channels, out_channels,
+                                   cached=cached) if variational else None
 
     def forward(self, x, edge_index):
         hidden = self.conv1(x, edge_index).relu()
