@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -28,9 +29,12 @@ from torch_geometric import seed_everything
 
 from torch_geometric.nn import GCNConv
 
-from pyg_vgae.data import load_dataset, split_edges
-from pyg_vgae.presets import preset_data
-from pyg_vgae.run import Settings, run_seed
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, markdown_table, mean_std  # noqa: E402
+
+from pyg_vgae.data import load_dataset, split_edges  # noqa: E402
+from pyg_vgae.presets import preset_data  # noqa: E402
+from pyg_vgae.run import Settings, run_seed  # noqa: E402
 
 #: Published test AUC / AP (%). The GAE / VGAE / ARGA / ARGVA papers: an
 #: 85/5/10 split, mean of 10 runs. MaskGAE (KDD 2023, edge masking) and
@@ -49,7 +53,6 @@ PAPER = {  # test AUC / AP (%) of the papers, 85/5/10 split, mean of 10 runs
     ("arga", "Cora"): (92.4, 93.2), ("arga", "CiteSeer"): (91.9, 93.0),
     ("argva", "Cora"): (92.4, 92.6), ("argva", "CiteSeer"): (92.4, 93.0),
 }
-RESULTS = Path(__file__).parent / "results"
 
 
 class PyGEncoder(torch.nn.Module):
@@ -123,36 +126,33 @@ def run_pyg(model: str, data, seed: int, epochs: int = 400) -> dict:
 
 
 def cell(runs: list[dict], key: str) -> str:
-    values = 100 * np.array([run[key] for run in runs])
-    return f"{values.mean():.1f} ± {values.std():.1f}"
+    return mean_std([run[key] for run in runs])
 
 
 def render(out: Path) -> str:
     """The Markdown table of every ``linkpred_*.json`` under ``out``."""
-    header = ("| dataset | model | preset | test AUC (%) | test AP (%) | "
-              "Hits@20 (%) | s / run | runs | paper AUC / AP |\n"
-              "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for path in sorted(out.glob("linkpred_*.json")):
         for record in json.loads(path.read_text())["results"]:
             runs = record["runs"]
             paper = PAPER.get((record["model"], record["dataset"]))
-            rows.append(
-                f"| {record['dataset']} | {record['model'].upper()} | "
-                f"{record['preset']} | {cell(runs, 'auc')} | "
-                f"{cell(runs, 'ap')} | "
-                f"{cell(runs, 'hits@20') if 'hits@20' in runs[0] else '-'} | "
-                f"{np.mean([r['seconds'] for r in runs]):.1f} | {len(runs)} | "
-                f"{f'{paper[0]} / {paper[1]}' if paper else '-'} |")
-    return header + "\n".join(rows) + "\n"
+            rows.append([
+                record["dataset"], record["model"].upper(), record["preset"],
+                cell(runs, "auc"), cell(runs, "ap"),
+                cell(runs, "hits@20") if "hits@20" in runs[0] else "-",
+                f"{np.mean([r['seconds'] for r in runs]):.1f}", len(runs),
+                f"{paper[0]} / {paper[1]}" if paper else "-"])
+    return markdown_table(["dataset", "model", "preset", "test AUC (%)",
+                           "test AP (%)", "Hits@20 (%)", "s / run", "runs",
+                           "paper AUC / AP"], rows)
 
 
 def render_published() -> str:
     """Published numbers of other protocols, beside the table."""
-    rows = [f"| {dataset} | {method} | {value} |"
-            for (dataset, method), value in PUBLISHED.items()]
-    return ("| dataset | method | published test score (%) |\n|---|---|---|\n"
-            + "\n".join(rows) + "\n")
+    return markdown_table(
+        ["dataset", "method", "published test score (%)"],
+        [[dataset, method, value]
+         for (dataset, method), value in PUBLISHED.items()])
 
 
 def main() -> None:

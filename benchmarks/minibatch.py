@@ -10,29 +10,36 @@ from PyG's ``LinkNeighborLoader`` (needs the ``sparse`` extra). Writes
 from __future__ import annotations
 
 import argparse
-import json
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
-from torch_geometric import seed_everything
 
-from pyg_vgae import Trainer, TrainConfig
-from pyg_vgae.data import load_dataset, split_edges
-from pyg_vgae.presets import ModelSpec, build_model
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (RESULTS, load_graph, markdown_table, mean_std,  # noqa
+                    write_results)
 
-RESULTS = Path(__file__).parent / "results"
+from pyg_vgae.run import Settings, run_seed  # noqa: E402
 
 
 def run(data, seed: int, batch_size: int | None, epochs: int) -> dict:
-    seed_everything(seed)
-    model = build_model(ModelSpec(model="gae", in_channels=data.num_features))
-    config = TrainConfig(epochs=epochs, batch_size=batch_size,
-                         progress=False)
-    start = time.perf_counter()
-    result = Trainer(model, config).fit(*split_edges(data, seed=seed))
-    return {"seed": seed, "auc": result.test_auc, "ap": result.test_ap,
-            "seconds": time.perf_counter() - start}
+    settings = Settings.from_preset("default", "gae", data.num_features,
+                                    epochs=epochs, batch_size=batch_size,
+                                    progress=False)
+    result, _ = run_seed(data, settings, seed)
+    return {"seed": seed, "auc": result["test_auc"],
+            "ap": result["test_ap"], "seconds": result["seconds"]}
+
+
+def render(rows: list[dict]) -> str:
+    return markdown_table(
+        ["training", "epochs", "test AUC (%)", "test AP (%)", "s / run",
+         "runs"],
+        [[row["training"], row["epochs"],
+          mean_std([r["auc"] for r in row["runs"]]),
+          mean_std([r["ap"] for r in row["runs"]]),
+          f"{np.mean([r['seconds'] for r in row['runs']]):.1f}",
+          len(row["runs"])] for row in rows])
 
 
 def main() -> None:
@@ -40,37 +47,25 @@ def main() -> None:
     parser.add_argument("--root", default=None)
     parser.add_argument("--dataset", default="Cora")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=100,
+                        help="report seeds start here (tuning uses < 100)")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--minibatch-epochs", type=int, default=50)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
-    data = load_dataset(args.dataset, args.root)
+    data = load_graph(args.dataset, args.root, normalize=True)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     rows = []
     for label, batch_size, epochs in (
             ("full batch", None, args.epochs),
             (f"mini-batch {args.batch_size}", args.batch_size,
              args.minibatch_epochs)):
-        runs = [run(data, seed, batch_size, epochs)
-                for seed in range(args.seeds)]
+        runs = [run(data, seed, batch_size, epochs) for seed in seeds]
         rows.append({"training": label, "epochs": epochs, "runs": runs})
-        aucs = 100 * np.array([r["auc"] for r in runs])
-        print(f"{label}: AUC {aucs.mean():.1f} ± {aucs.std():.1f}",
+        print(f"{label}: AUC {mean_std([r['auc'] for r in runs])}",
               flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "minibatch.json").write_text(json.dumps(rows, indent=2))
-    lines = ["| training | epochs | test AUC (%) | test AP (%) | s / run | "
-             "runs |", "|---|---|---|---|---|---|"]
-    for row in rows:
-        auc = 100 * np.array([r["auc"] for r in row["runs"]])
-        ap = 100 * np.array([r["ap"] for r in row["runs"]])
-        seconds = np.mean([r["seconds"] for r in row["runs"]])
-        lines.append(f"| {row['training']} | {row['epochs']} | "
-                     f"{auc.mean():.1f} ± {auc.std():.1f} | "
-                     f"{ap.mean():.1f} ± {ap.std():.1f} | {seconds:.1f} | "
-                     f"{len(row['runs'])} |")
-    (out / "minibatch.md").write_text("\n".join(lines) + "\n")
+    write_results(Path(args.out), "minibatch", rows, render(rows))
 
 
 if __name__ == "__main__":

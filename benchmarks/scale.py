@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, markdown_table, write_results  # noqa: E402
 
 
 def measure(num_nodes: int, edges_per_node: float, epochs: int) -> dict:
@@ -91,13 +92,12 @@ def main() -> None:
         print(rows[-1], flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scale.json").write_text(json.dumps(rows, indent=2))
-    table = ["| nodes | edges | s / epoch | setup (s) | peak memory (GiB) | "
-             "test AUC |", "|---|---|---|---|---|---|"]
-    table += [f"| {r['nodes']:,} | {r['edges']:,} | {r['epoch_s']:.2f} | "
-              f"{r['setup_s']:.1f} | {r['peak_gib']:.2f} | "
-              f"{r['test_auc']:.3f} |" for r in rows]
-    (out / "scale.md").write_text("\n".join(table) + "\n")
+    write_results(out, "scale", rows, markdown_table(
+        ["nodes", "edges", "s / epoch", "setup (s)", "peak memory (GiB)",
+         "test AUC"],
+        [[f"{r['nodes']:,}", f"{r['edges']:,}", f"{r['epoch_s']:.2f}",
+          f"{r['setup_s']:.1f}", f"{r['peak_gib']:.2f}",
+          f"{r['test_auc']:.3f}"] for r in rows]))
     if rows:
         plot(rows, out / "scale.png")
 
