@@ -1,31 +1,20 @@
 """One trainer for GAE, VGAE, ARGA and ARGVA: fit, select on validation,
-stop early, resume. Each epoch a schedule (:mod:`.schedules`) runs the one
-step (:mod:`.step`) over a batch source (:mod:`.batches`)."""
+stop early, resume. The epoch loop is :mod:`.loop`; each epoch a schedule
+(:mod:`.schedules`) runs the one step (:mod:`.step`) over a batch source
+(:mod:`.batches`)."""
 from __future__ import annotations
-
-import copy
-import logging
-import math
-import threading
-import time
 
 import torch
 from torch_geometric.data import Data
 
 from ..data import link_labels
 from ..models import ARGA, GAE
-from ..progress import progress_bar
 from ..rng import rng_state, set_rng_state
 from .batches import NeighborBatches, WholeGraph, training_positives
 from .config import FitResult, TrainConfig, check_graph, resolve_device
+from .loop import finish, train_epochs
 from .schedules import make_optimizers, schedule_for
 from .selection import Selection
-
-log = logging.getLogger("pyg_vgae")
-
-#: Set (by the command line's signal handler) to stop :meth:`Trainer.fit`
-#: at the next epoch with a ``KeyboardInterrupt``.
-STOP_REQUESTED = threading.Event()
 
 
 class Trainer:
@@ -182,91 +171,8 @@ class Trainer:
         pos = self.positives(train_data)
         self.train_data, self.num_nodes = train_data, train_data.num_nodes
         self.batches = self.make_batches(train_data, pos)
-        stopped = self._train_epochs(val_data)
-        return self._finish(val_data, test_data, stopped)
-
-    def _train_epochs(self, val_data: Data | None) -> str | None:
-        """Epochs from ``epochs_done + 1`` to ``config.epochs``, recorded
-        in :attr:`selection`; returns why it stopped early."""
-        config, selection = self.config, self.selection
-        bar = progress_bar(range(self.epochs_done + 1, config.epochs + 1),
-                           enabled=config.progress,
-                           desc=type(self.model).__name__)
-        stopped = None
-        for epoch in bar:
-            if STOP_REQUESTED.is_set():
-                raise KeyboardInterrupt("stop requested")
-            loss, step_ms = self._timed_epoch()
-            if not math.isfinite(loss):
-                stopped = self._diverged(loss, epoch)
-                break
-            self.epochs_done = epoch
-            val_auc = val_ap = None
-            if val_data is not None and epoch % config.eval_every == 0:
-                val_auc, val_ap = self.evaluate(val_data)
-                selection.consider(self.model, epoch, val_auc, val_ap)
-            selection.record(epoch, loss, val_auc, val_ap, step_ms)
-            bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
-                            if val_auc is not None else "-")
-            self._report(epoch, loss, val_auc, val_ap)
-            if selection.should_stop():
-                stopped = f"early stop at epoch {epoch}"
-                break
-        bar.close()
-        return stopped
-
-    def _timed_epoch(self) -> tuple[float, float]:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        start = time.perf_counter()
-        self.model.train()
-        loss = self.schedule.epoch(self, self.batches)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return loss, 1000 * (time.perf_counter() - start)
-
-    def _report(self, epoch: int, loss: float, val_auc: float | None,
-                val_ap: float | None) -> None:
-        if not self.callbacks:
-            return
-        record = {"loss": loss, "val_auc": val_auc, "val_ap": val_ap,
-                  "lr": self.optimizer.param_groups[0]["lr"],
-                  **{f"loss_{name}": float(value)
-                     for name, value in self.last_terms.items()}}
-        for callback in self.callbacks:
-            callback(self, epoch, record)
-
-    def _diverged(self, loss: float, epoch: int) -> str:
-        if not self.selection.history["epoch"]:
-            raise ValueError(f"the loss is {loss} from the first epoch: no "
-                             f"weights were ever trained; check the settings "
-                             f"(lr, kl_weight, reg_weight) and the features")
-        stopped = (f"loss became {loss} at epoch {epoch}; stopped and kept "
-                   f"the weights of epoch {self.selection.kept_epoch(epoch)}")
-        log.warning(stopped)
-        return stopped
-
-    def _finish(self, val_data: Data | None, test_data: Data | None,
-                stopped: str | None) -> FitResult:
-        """Restore the selected weights and score them on ``test_data``."""
-        best, history = self.selection.best, self.selection.history
-        self.last_weights = copy.deepcopy(self.model.state_dict())
-        val_auc, val_ap, best_epoch = best["auc"], best["ap"], best["epoch"]
-        if best["state"] is not None:
-            self.model.load_state_dict(best["state"])
-        else:  # the last epoch's weights are kept
-            best_epoch = history["epoch"][-1] if history["epoch"] else 0
-            if val_data is not None and self.config.select == "last":
-                val_auc, val_ap = self.evaluate(val_data)
-        test_auc = test_ap = None
-        if test_data is not None:
-            test_auc, test_ap = self.evaluate(test_data.to(self.device))
-        return FitResult(
-            best_epoch=best_epoch, val_auc=val_auc, val_ap=val_ap,
-            test_auc=test_auc, test_ap=test_ap,
-            epoch_time_ms=self.selection.median_step_ms(),
-            history={key: list(values) for key, values in history.items()},
-            stopped=stopped)
+        stopped = train_epochs(self, val_data)
+        return finish(self, val_data, test_data, stopped)
 
     @torch.no_grad()
     def embed(self, data: Data) -> torch.Tensor:
