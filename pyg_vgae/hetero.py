@@ -1,4 +1,5 @@
-r"""Graph auto-encoders for heterogeneous graphs (:class:`~torch_geometric.data.HeteroData`).
+r"""Graph auto-encoders for heterogeneous graphs
+(:class:`~torch_geometric.data.HeteroData`).
 
 PyG's :class:`~torch_geometric.nn.GAE` expects one embedding matrix, so a
 GAE whose encoder is built with :func:`~torch_geometric.nn.to_hetero` (a
@@ -132,7 +133,7 @@ class HeteroGAE(GAE):
     def decode(self, z_dict: Mapping[str, Tensor], edge_index: Tensor,
                edge_type: EdgeType, sigmoid: bool = True) -> Tensor:
         """Scores of the pairs ``edge_index`` as edges of ``edge_type``."""
-        src, _, dst = self._known_type(edge_type)
+        src, _, dst = _known_type(self.edge_types, edge_type)
         z_src, z_dst = _embeddings(z_dict, src), _embeddings(z_dict, dst)
         check_edge_index(edge_index, (z_src.size(0), z_dst.size(0)),
                          f"the pairs of {edge_type}")
@@ -149,7 +150,7 @@ class HeteroGAE(GAE):
         ``num_neg_samples`` gives a count per type."""
         negatives = {}
         for edge_type, pos in pos_edge_index.items():
-            src, _, dst = self._known_type(edge_type)
+            src, _, dst = _known_type(self.edge_types, edge_type)
             extra = (exclude_edge_index or {}).get(edge_type)
             known = pos if extra is None else torch.cat(
                 [pos, extra.to(pos.device)], dim=1)
@@ -170,7 +171,8 @@ class HeteroGAE(GAE):
         r"""The mean over edge types of PyG's sampled binary cross-entropy
         (:func:`pyg_vgae.losses.sampled_recon_loss`); negatives are
         sampled per edge type when ``None``."""
-        pos_edge_index = self._check_pairs(pos_edge_index, "pos_edge_index")
+        pos_edge_index = _check_pairs(self.edge_types, pos_edge_index,
+                                      "pos_edge_index")
         if neg_edge_index is None:
             neg_edge_index = self.sample_negatives(
                 pos_edge_index, {k: v.size(0) for k, v in z_dict.items()})
@@ -193,7 +195,8 @@ class HeteroGAE(GAE):
         """AUC and AP of each edge type's positive against its negative
         pairs."""
         from .metrics import auc_ap
-        pos_edge_index = self._check_pairs(pos_edge_index, "pos_edge_index")
+        pos_edge_index = _check_pairs(self.edge_types, pos_edge_index,
+                                      "pos_edge_index")
         scores = {}
         for edge_type, pos in pos_edge_index.items():
             neg = neg_edge_index.get(edge_type)
@@ -216,40 +219,45 @@ class HeteroGAE(GAE):
         return (sum(auc for auc, _ in scores) / len(scores),
                 sum(ap for _, ap in scores) / len(scores))
 
+    # What the homogeneous GAE offers and a heterogeneous one cannot (yet).
     def forward_all(self, *args: Any, **kwargs: Any) -> Tensor:
-        raise NotImplementedError("HeteroGAE scores pairs of one edge type "
-                                  "at a time: use decode(z_dict, pairs, "
-                                  "edge_type)")
+        raise _unsupported("forward_all()", "use decode(z_dict, pairs, "
+                           "edge_type)")
 
     def full_recon_loss(self, *args: Any, **kwargs: Any) -> Tensor:
-        raise NotImplementedError("the full-adjacency loss is for "
-                                  "homogeneous graphs; HeteroGAE trains on "
-                                  "sampled negatives (recon_loss)")
+        raise _unsupported("the full-adjacency loss", "use recon_loss()")
 
     def weighted_recon_loss(self, *args: Any, **kwargs: Any) -> Tensor:
-        raise NotImplementedError("weighted edges are not supported on "
-                                  "heterogeneous graphs yet")
+        raise _unsupported("weighted edges", "drop the weights")
 
     def recommend(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError("recommend() is for homogeneous graphs; "
-                                  "score candidates with decode()")
+        raise _unsupported("recommend()", "score candidates with decode()")
 
-    def _known_type(self, edge_type: Any) -> EdgeType:
-        edge_type = tuple(edge_type)
-        if edge_type not in self.edge_types:
-            raise ValueError(f"{edge_type} is not one of the model's "
-                             f"edge_types {self.edge_types}")
-        return edge_type
+def _known_type(edge_types: list[EdgeType], edge_type: Any) -> EdgeType:
+    edge_type = tuple(edge_type)
+    if edge_type not in edge_types:
+        raise ValueError(f"{edge_type} is not one of the model's edge_types "
+                         f"{edge_types}")
+    return edge_type
 
-    def _check_pairs(self, pairs: Any, name: str) -> dict[EdgeType, Tensor]:
-        if not isinstance(pairs, Mapping) or not pairs:
-            raise TypeError(f"{name} must be a non-empty dict edge type -> "
-                            f"[2, E] tensor, got {type(pairs).__name__}")
-        pairs = {self._known_type(t): p for t, p in pairs.items()}
-        empty = [t for t, p in pairs.items() if p.size(-1) == 0]
-        if empty:
-            raise ValueError(f"{name} has no pairs of {empty}")
-        return pairs
+
+def _check_pairs(edge_types: list[EdgeType], pairs: Any,
+                 name: str) -> dict[EdgeType, Tensor]:
+    """``pairs`` as a non-empty dict of the model's edge types, each with
+    pairs."""
+    if not isinstance(pairs, Mapping) or not pairs:
+        raise TypeError(f"{name} must be a non-empty dict edge type -> "
+                        f"[2, E] tensor, got {type(pairs).__name__}")
+    pairs = {_known_type(edge_types, t): p for t, p in pairs.items()}
+    empty = [t for t, p in pairs.items() if p.size(-1) == 0]
+    if empty:
+        raise ValueError(f"{name} has no pairs of {empty}")
+    return pairs
+
+
+def _unsupported(what: str, instead: str) -> NotImplementedError:
+    return NotImplementedError(f"{what} is not available on heterogeneous "
+                               f"graphs yet: {instead}")
 
 
 def _embeddings(z_dict: Mapping[str, Tensor], node_type: str) -> Tensor:

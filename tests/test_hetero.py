@@ -65,7 +65,8 @@ def test_each_edge_type_beats_chance():
 def test_split_hides_held_out_edges_from_message_passing():
     _, (train, val, test) = split(seed=5)
     held_out = test[RATES].edge_label_index[:, test[RATES].edge_label > 0]
-    for edges in (train[RATES].edge_index, train[REV_RATES].edge_index.flip(0)):
+    for edges in (train[RATES].edge_index,
+                  train[REV_RATES].edge_index.flip(0)):
         seen = set(map(tuple, edges.t().tolist()))
         assert not seen & set(map(tuple, held_out.t().tolist()))
 
