@@ -51,7 +51,14 @@ WEIGHT = _number(float, 0.0, 1e6)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
+    """The flags every training command shares, in --help's groups."""
+    _add_data_args(parser.add_argument_group("model and data"))
+    _add_training_args(parser.add_argument_group("training"))
+    _add_run_args(parser.add_argument_group("runs and outputs"))
+
+
+def _add_data_args(group) -> None:
+    add = group.add_argument
     add("--model", choices=sorted(MODELS), default=None,
         help="gae (default), vgae, arga or argva")
     add("--encoder", choices=ENCODERS, default=None,
@@ -70,8 +77,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add("--config", default=None, metavar="RESULTS_JSON",
         help="repeat the settings of a run from the JSON its --json wrote;"
         " flags given beside it override")
-    add("--epochs", type=COUNT, default=None)
-    add("--lr", type=RATE, default=None)
     add("--hidden", type=WIDTH, default=None)
     add("--latent", type=WIDTH, default=None)
     add("--num-layers", type=_number(int, 1, 64), default=None)
@@ -82,6 +87,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add("--normalize-features", action=argparse.BooleanOptionalAction,
         default=None, help="row-normalise bag-of-words features (default: "
         "the preset's; paper feeds them raw)")
+
+
+def _add_training_args(group) -> None:
+    add = group.add_argument
+    add("--epochs", type=COUNT, default=None)
+    add("--lr", type=RATE, default=None)
     add("--recon", choices=("sampled", "full"), default=None)
     add("--kl-weight", type=WEIGHT, default=None,
         help="weight of the KL term (default: 1/N)")
@@ -99,6 +110,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add("--select", choices=("auc", "ap", "auc+ap", "last"), default=None,
         help="keep the weights of the best validation score, or of the "
         "last epoch")
+    add("--nproc", type=_number(int, 1, 1024), default=None,
+        help="train data-parallel in this many processes (GAE / VGAE; "
+        "the same as launching the command with torchrun)")
+    add("--resume", default=None, metavar="CHECKPOINT",
+        help="go on training a run saved with --save, with its settings "
+        "(raise --epochs)")
+
+
+def _add_run_args(group) -> None:
+    add = group.add_argument
     add("--seeds", type=_number(int, 1, 10_000), default=None,
         help="number of runs, seeds S .. S+N-1 (default 1)")
     add("--seed", type=_number(int, 0, MAX_SEED), default=None,
@@ -111,12 +132,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="write a checkpoint of the last run here (.pt)")
     add("--log-dir", default=None,
         help="write TensorBoard logs here (needs the tensorboard extra)")
-    add("--nproc", type=_number(int, 1, 1024), default=None,
-        help="train data-parallel in this many processes (GAE / VGAE; "
-        "the same as launching the command with torchrun)")
-    add("--resume", default=None, metavar="CHECKPOINT",
-        help="go on training a run saved with --save, with its settings "
-        "(raise --epochs)")
     add("--quiet", action="store_true")
     add("--debug", action="store_true", help="show tracebacks")
 
@@ -129,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version",
                         version=f"pyg-vgae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    for add_command in (_add_train, _add_cluster, _add_score, _add_embed):
+        add_command(commands)
+    return parser
+
+
+def _add_train(commands) -> None:
     train = commands.add_parser(
         "train", help="link prediction: train on a split, report test "
         "AUC / AP", description="Train on 85/5/10 edge splits (or a "
@@ -148,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "for counts, gaussian for reals")
     train.add_argument("--val-ratio", type=RATIO, default=None)
     train.add_argument("--test-ratio", type=RATIO, default=None)
+
+
+def _add_cluster(commands) -> None:
     cluster = commands.add_parser(
         "cluster", help="node clustering: train on the whole graph, "
         "k-means on embeddings", description="Train on the whole graph "
@@ -157,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--clusters", type=_number(int, 1, 100_000),
                          default=None,
                          help="k (default: the number of classes)")
+
+
+def _add_score(commands) -> None:
     score = commands.add_parser(
         "score", help="anomaly score of every node: structure and feature "
         "reconstruction errors", description="Train on the whole graph with "
@@ -172,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--feature-weight", type=_number(float, 0.0, 1e6),
                        default=1.0, help="weight of the feature loss in "
                        "training")
+
+
+def _add_embed(commands) -> None:
     embed = commands.add_parser(
         "embed", help="embeddings of every node from a checkpoint",
         description="Write the embeddings (mu for variational models) of "
@@ -185,7 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--device", default="auto")
     embed.add_argument("--quiet", action="store_true")
     embed.add_argument("--debug", action="store_true")
-    return parser
 
 
 def _raise_interrupt(signum, frame) -> None:

@@ -90,69 +90,67 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        self.num_neighbors = tuple(self.num_neighbors)
+        self._check_numbers()
+        self._check_choices()
+        self._check_combinations()
+
+    def _check_numbers(self) -> None:
+        """Every number finite and in its range."""
         for name, value in asdict(self).items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be positive, got {self.epochs}")
-        for name in ("lr", "disc_lr"):
+        for name in ("epochs", "lr", "disc_lr", "patience", "grad_clip",
+                     "batch_size"):
             value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
+            if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        if self.recon not in ("sampled", "full"):
-            raise ValueError(f"recon must be 'sampled' or 'full', got "
-                             f"'{self.recon}'")
-        if self.kl_weight is not None and self.kl_weight < 0:
-            raise ValueError(f"kl_weight must not be negative, got "
-                             f"{self.kl_weight}")
-        if self.weight_likelihood is not None:
-            if self.weight_likelihood not in ("bce", "poisson", "gaussian"):
-                raise ValueError(f"weight_likelihood must be 'bce', "
-                                 f"'poisson' or 'gaussian', got "
-                                 f"'{self.weight_likelihood}'")
-            if self.mask_ratio > 0 or self.batch_size is not None \
-                    or self.recon == "full":
-                raise ValueError("weighted edges train full batch with the "
-                                 "sampled loss: drop mask_ratio, "
-                                 "batch_size and recon='full'")
-        if self.feature_weight < 0:
-            raise ValueError(f"feature_weight must not be negative, got "
-                             f"{self.feature_weight}")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be positive, got "
-                             f"{self.grad_clip}")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be positive, got "
-                             f"{self.patience}")
+        for name in ("kl_weight", "feature_weight", "disc_steps"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative, got {value}")
         if not 0.0 <= self.mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must lie in [0, 1), got "
                              f"{self.mask_ratio}")
+        if self.eval_every < 1 or self.recon_steps < 1:
+            raise ValueError("eval_every and recon_steps must be >= 1")
+
+    def _check_choices(self) -> None:
+        if self.recon not in ("sampled", "full"):
+            raise ValueError(f"recon must be 'sampled' or 'full', got "
+                             f"'{self.recon}'")
+        if self.weight_likelihood not in (None, "bce", "poisson",
+                                          "gaussian"):
+            raise ValueError(f"weight_likelihood must be 'bce', 'poisson' "
+                             f"or 'gaussian', got "
+                             f"'{self.weight_likelihood}'")
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {sorted(SELECT)}, got "
+                             f"'{self.select}'")
+
+    def _check_combinations(self) -> None:
+        """Settings that exclude each other, named with the fix."""
+        if self.weight_likelihood is not None and (
+                self.mask_ratio > 0 or self.batch_size is not None
+                or self.recon == "full"):
+            raise ValueError("weighted edges train full batch with the "
+                             "sampled loss: drop mask_ratio, batch_size and "
+                             "recon='full'")
         if self.mask_ratio > 0 and self.recon == "full":
             raise ValueError("edge masking reconstructs the hidden edges "
                              "only, which the full loss cannot: use "
                              "recon='sampled' with mask_ratio")
-        if self.batch_size is not None:
-            if self.batch_size < 1:
-                raise ValueError(f"batch_size must be positive, got "
-                                 f"{self.batch_size}")
-            if self.recon == "full" or self.mask_ratio > 0 \
-                    or self.separate_generator:
-                raise ValueError("mini-batch training (batch_size) works "
-                                 "with the sampled loss and the joint "
-                                 "schedule only: drop recon='full', "
-                                 "mask_ratio and separate_generator")
-        self.num_neighbors = tuple(self.num_neighbors)
-        if self.select not in SELECT:
-            raise ValueError(f"select must be one of {sorted(SELECT)}, got "
-                             f"'{self.select}'")
+        if self.batch_size is not None and (
+                self.recon == "full" or self.mask_ratio > 0
+                or self.separate_generator):
+            raise ValueError("mini-batch training (batch_size) works with "
+                             "the sampled loss and the joint schedule only: "
+                             "drop recon='full', mask_ratio and "
+                             "separate_generator")
         if self.select == "last" and self.patience is not None:
             raise ValueError("select='last' keeps the final epoch, so "
-                             "patience (early stopping) cannot apply; "
-                             "drop one of them")
-        if self.disc_steps < 0 or self.eval_every < 1 \
-                or self.recon_steps < 1:
-            raise ValueError("disc_steps must be >= 0, eval_every and "
-                             "recon_steps >= 1")
+                             "patience (early stopping) cannot apply; drop "
+                             "one of them")
 
 
 @dataclass
