@@ -166,3 +166,9 @@ class GravityDecoder(torch.nn.Module):
         distance = torch.cdist(position, position).pow(2) + self.eps
         adj = mass.unsqueeze(0) - self.lambda_ * distance.log()
         return torch.sigmoid(adj) if sigmoid else adj
+
+
+def is_inner_product(decoder: torch.nn.Module) -> bool:
+    """Exactly the inner-product decoder (a subclass may change
+    ``forward``, so it takes the generic path)."""
+    return type(decoder) in (PyGInnerProduct, InnerProductDecoder)

@@ -229,6 +229,10 @@ def weighted_recon_loss(pos_logits: Tensor, pos_weights: Tensor,
     if likelihood not in WEIGHT_LIKELIHOODS:
         raise ValueError(f"likelihood must be one of {WEIGHT_LIKELIHOODS}, "
                          f"got '{likelihood}'")
+    if pos_weights.shape != pos_logits.shape:
+        raise ValueError(f"the edge weights must hold one weight per edge "
+                         f"({pos_logits.numel()}), got shape "
+                         f"{tuple(pos_weights.shape)}")
     zeros = torch.zeros_like(neg_logits)
     if likelihood == "bce":
         def nll(logits, target):

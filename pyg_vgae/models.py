@@ -16,13 +16,11 @@ import torch
 import torch_geometric.nn as pyg_nn
 from torch import Tensor
 from torch.nn import Module
-from torch_geometric.utils import (add_remaining_self_loops, coalesce,
-                                   to_dense_adj, to_undirected)
+from torch_geometric.utils import to_undirected
 
 from . import losses, sampling
 from .checks import check_edge_index
 from .decoders import InnerProductDecoder
-from .cache import TensorCache
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -149,10 +147,6 @@ class GAE(pyg_nn.GAE):
         ``None``), under a ``"bce"``, ``"poisson"`` or ``"gaussian"``
         likelihood."""
         check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
-        if pos_edge_weight.shape != (pos_edge_index.size(1), ):
-            raise ValueError(f"pos_edge_weight must hold one weight per "
-                             f"edge ({pos_edge_index.size(1)}), got shape "
-                             f"{tuple(pos_edge_weight.shape)}")
         if neg_edge_index is None:
             neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0))
         pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
@@ -174,20 +168,9 @@ class GAE(pyg_nn.GAE):
         build the dense matrix, and raise :class:`MemoryError` when it
         exceeds ``max_dense_bytes``.
         """
-        num_nodes = z.size(0)
-        check_edge_index(edge_index, num_nodes)
-        edge_index, pos_weight, norm = _full_loss_target(
-            edge_index, num_nodes, add_self_loops)
-        if _is_inner_product(self.decoder):
-            return losses.inner_product_recon_loss(z, edge_index, pos_weight,
-                                                   norm)
-        losses.check_dense_budget(num_nodes, self.max_dense_bytes,
-                                  element_size=3 * z.element_size(),
-                                  what="the full reconstruction loss")
-        target = to_dense_adj(edge_index, max_num_nodes=num_nodes)[0]
-        target = target.clamp_(max=1.0).to(z.dtype)
-        logits = self.decoder.forward_all(z, sigmoid=False)
-        return losses.dense_recon_loss(logits, target, pos_weight, norm)
+        from .full_loss import full_recon_loss
+        return full_recon_loss(self.decoder, z, edge_index, add_self_loops,
+                               self.max_dense_bytes)
 
     def recommend(self, z: Tensor, nodes: Tensor, k: int = 10,
                   exclude_edge_index: Tensor | None = None,
@@ -216,31 +199,6 @@ class GAE(pyg_nn.GAE):
         pos = self.decoder(z, pos_edge_index, sigmoid=False)
         neg = self.decoder(z, neg_edge_index, sigmoid=False)
         return auc_ap(pos, neg)
-
-
-_target_cache = TensorCache()
-
-
-def _full_loss_target(edge_index: Tensor, num_nodes: int,
-                      add_self_loops: bool) -> tuple[Tensor, float, float]:
-    """The full loss's target entries (each once) and its ``pos_weight``
-    and ``norm``; computed once per ``edge_index`` tensor, as the training
-    graph does not change between steps."""
-
-    def build() -> tuple[Tensor, float, float]:
-        unique = coalesce(edge_index, num_nodes=num_nodes)
-        # The original weighs by the adjacency without its diagonal, then
-        # adds the identity to the target.
-        without_loops = int((unique[0] != unique[1]).sum())
-        pos_weight, norm = losses.dense_recon_weights(num_nodes,
-                                                      without_loops)
-        if add_self_loops:
-            unique, _ = add_remaining_self_loops(unique, num_nodes=num_nodes)
-            unique = coalesce(unique, num_nodes=num_nodes)
-        return unique, pos_weight, norm
-
-    return _target_cache.get((edge_index, ),
-                             (num_nodes, add_self_loops), build)
 
 
 class _Variational:
@@ -452,13 +410,6 @@ class ARGVA(_Variational, ARGA, pyg_nn.ARGVA):
         ARGA.__init__(self, encoder, discriminator, decoder, **options)
         self.VGAE = VGAE(self.encoder, self.decoder)
         self._register_load_state_dict_pre_hook(_fill_vgae_copy)
-
-
-def _is_inner_product(decoder: Module) -> bool:
-    """Exactly the inner-product decoder (a subclass may change
-    ``forward``, so it takes the generic path)."""
-    return type(decoder) in (pyg_nn.models.InnerProductDecoder,
-                             InnerProductDecoder)
 
 
 def _input_width(module: Module) -> int | None:

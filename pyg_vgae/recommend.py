@@ -51,8 +51,8 @@ def recommend(model, z: Tensor, nodes: Tensor, k: int = 10,
 
 
 def _chunk_logits(model, z: Tensor, chunk: Tensor) -> Tensor:
-    from .models import _is_inner_product
-    if _is_inner_product(model.decoder):
+    from .decoders import is_inner_product
+    if is_inner_product(model.decoder):
         return z[chunk] @ z.t()
     all_nodes = torch.arange(z.size(0), device=z.device)
     pairs = torch.stack([chunk.repeat_interleave(all_nodes.numel()),
