@@ -78,6 +78,11 @@ STAGE3 = {**STAGE2, "weight_decay": 5e-4, "neg_ratio": 3.0}
 GRID.update({
     "s3 wd 5e-4 + 3 negatives": STAGE3,
     "s3 wd + 3 negatives + dropout 0.5": {**STAGE3, "dropout": 0.5},
+    # MaskGAE's default encoder is one GCN layer: less smoothing, which
+    # may suit sparse graphs whose features carry most of the signal.
+    "s3 one layer": {**STAGE2, "num_layers": 1},
+    "s3 one layer, 3 negatives": {**STAGE2, "num_layers": 1,
+                                  "neg_ratio": 3.0},
 })
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
