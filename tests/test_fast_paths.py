@@ -113,6 +113,26 @@ def test_negatives_fixed_by_seed_and_dense_fallback():
     assert all((i, j) not in known for i, j in neg.t().tolist())
 
 
+@pytest.mark.parametrize("bitmap", [True, False])
+def test_bitmap_and_binary_search_lookups_agree(bitmap, monkeypatch):
+    from pyg_vgae import sampling
+    if not bitmap:  # force the binary search of large graphs
+        monkeypatch.setattr(sampling, "BITMAP_PAIRS", 0)
+    pos = erdos_renyi_graph(300, 0.03, directed=True)
+    pairs = torch.randint(0, 300, (2, 20_000))
+    known = set(map(tuple, pos.t().tolist()))
+    expected = torch.tensor([(i, j) in known or (j, i) in known
+                             for i, j in pairs.t().tolist()])
+    assert torch.equal(sampling.known_mask(pairs, (pos, ), 300), expected)
+    neg = sampling.sample_negatives((pos, ), 300, 5000)
+    assert not sampling.known_mask(neg, (pos, ), 300).any()
+    bipartite = sampling.bipartite_negatives(pos[:, pos[1] < 7], (300, 7),
+                                             500)
+    assert int(bipartite[1].max()) < 7
+    assert not sampling.known_mask(bipartite, (pos, ), 300,
+                                   directed=True).any()
+
+
 def test_sampler_refuses_a_single_node():
     with pytest.raises(ValueError, match="1 node"):
         sample_negatives((torch.tensor([[0], [0]]), ), 1, 3)
