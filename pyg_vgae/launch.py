@@ -3,12 +3,27 @@ itself, so that Ctrl-C while torch is still loading ends with one line and
 status 130, not a traceback."""
 from __future__ import annotations
 
+import signal
 import sys
+
+#: Whether Ctrl-C came while the command was still importing.
+_interrupted = False
+
+
+def _on_interrupt(signum, frame) -> None:
+    # Remembered as well as raised: an import with a bare ``except`` may
+    # swallow the exception, and the run must still not start.
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, _on_interrupt)
     try:
         from .cli import main as cli_main
+        if _interrupted:
+            raise KeyboardInterrupt
         code = cli_main()
     except KeyboardInterrupt:
         print("interrupted: stopped cleanly, no results written",
