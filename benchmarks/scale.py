@@ -1,13 +1,27 @@
-"""Full-batch training time and peak memory against graph size.
+"""Training time and peak memory against graph size: ours beside PyG's VGAE
+tuned by an expert, and the memory-traffic floor of the epoch.
 
-    python benchmarks/scale.py --sizes 10000 30000 100000 300000 1000000
+    python benchmarks/scale.py --sizes 10000 30000 100000 300000 1000000 \\
+        --threads 2
 
-Each size runs in a fresh process (so that its peak resident memory is its
-own): a stochastic block model with ``--edges-per-node`` undirected edges
-per node and 32 features, split 85/5/10, and a VGAE (GCN 32 -> 16, sampled
-loss) trained for ``--epochs`` full-batch epochs. Writes
-``benchmarks/results/scale.json``, ``scale.md`` and a log-log plot
-``scale.png``.
+Each size and implementation runs in a fresh process (so that its peak
+resident memory is its own): a stochastic block model with
+``--edges-per-node`` undirected edges per node and 32 features, split
+85/5/10, and a VGAE (GCN 32 -> 16, sampled loss, KL weight 1/N):
+
+* ``ours``: ``pyg_vgae.VGAE`` through the Trainer, full batch;
+* ``pyg``: PyG's ``VGAE`` with ``GCNConv(cached=True)`` on a CSR
+  ``adj_t``, stepped by hand as an expert would (skipped where
+  ``--pyg-max`` says it would not fit);
+* ``minibatch``: ours with ``--batch-size`` training edges per step
+  (``LinkNeighborLoader``), memory bounded by the batch.
+
+Reported: the steady-state epoch (median of the epochs after the first),
+the setup (everything before the second epoch: split, build, first epoch),
+the peak memory, and the floor: the bytes an epoch must move (the sparse
+products forward and back, the decoded pairs) over this machine's measured
+copy bandwidth. Writes ``results/scale.json``, ``scale.md`` and a log-log
+plot ``scale.png``.
 """
 from __future__ import annotations
 
@@ -22,44 +36,203 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, markdown_table, write_results  # noqa: E402
 
+LATENT, HIDDEN = 16, 32
 
-def measure(num_nodes: int, edges_per_node: float, epochs: int) -> dict:
-    """Build, split and train one graph; runs inside the child process."""
+
+def copy_bandwidth(num_bytes: int = 1 << 28) -> float:
+    """Bytes per second a large ``copy_`` moves (read + write), best of 5."""
     import torch
+    src = torch.ones(num_bytes // 4)
+    dst = torch.empty_like(src)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        dst.copy_(src)
+        best = min(best, time.perf_counter() - start)
+    return 2 * num_bytes / best
 
-    from pyg_vgae import Trainer, TrainConfig, VGAE, VariationalGCNEncoder
-    from pyg_vgae.data import split_edges, synthetic_graph
+
+def epoch_bytes(num_nodes: int, nnz: int, num_pairs: int) -> int:
+    """Bytes one VGAE epoch must move at least: each sparse product reads
+    the ids and values of its ``nnz`` entries and one input row per entry
+    and writes its output; the decoder reads two embeddings per pair;
+    backward moves about as much again."""
+    widths = (HIDDEN, LATENT, LATENT)  # conv1, conv_mu, conv_logstd
+    spmm = sum(nnz * (8 + 4 + 4 * width) + num_nodes * 4 * width
+               for width in widths)
+    decode = num_pairs * (2 * 8 + 2 * 4 * LATENT)
+    return 2 * (spmm + decode)
+
+
+def graph(num_nodes: int, edges_per_node: float):
+    from pyg_vgae.data import synthetic_graph
+    return synthetic_graph(num_nodes, num_blocks=20,
+                           avg_degree=2 * edges_per_node)
+
+
+def measure_ours(data, epochs: int, batch_size: int | None) -> dict:
+    from pyg_vgae import TrainConfig, Trainer, VGAE, VariationalGCNEncoder
+    from pyg_vgae.data import split_edges
+
+    marks = {}
+    start = time.perf_counter()
+    train, val, test = split_edges(data, seed=0)
+    model = VGAE(VariationalGCNEncoder(data.num_features, HIDDEN, LATENT))
+    trainer = Trainer(model, TrainConfig(epochs=epochs, progress=False,
+                                         batch_size=batch_size))
+    trainer.callbacks.append(lambda t, epoch, record: marks.setdefault(
+        epoch, time.perf_counter()))
+    result = trainer.fit(train, val, test)
+    steady = result.history["time_ms"][1:] or result.history["time_ms"]
+    return {"setup_s": marks[1] - start,
+            "epoch_s": sorted(steady)[len(steady) // 2] / 1000,
+            "test_auc": result.test_auc,
+            "pairs": 2 * train.pos_edge_label_index.size(1),
+            "nnz": train.edge_index.size(1) + data.num_nodes}
+
+
+def measure_pyg(data, epochs: int) -> dict:
+    """PyG's VGAE as an expert writes it: cached GCN normalisation on a CSR
+    ``adj_t``; negatives from PyG's own ``recon_loss``."""
+    import torch
+    import torch_geometric.nn as pyg_nn
+    from torch_geometric.utils import to_torch_csr_tensor
+    from linkpred import PyGEncoder
+    from pyg_vgae.data import split_edges
 
     start = time.perf_counter()
-    data = synthetic_graph(num_nodes, num_blocks=20,
-                           avg_degree=2 * edges_per_node)
-    train, val, test = split_edges(data, seed=0)
-    setup_s = time.perf_counter() - start
-    model = VGAE(VariationalGCNEncoder(data.num_features, 32, 16))
-    result = Trainer(model, TrainConfig(epochs=epochs, progress=False)).fit(
-        train, val, test)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"nodes": num_nodes, "edges": data.num_edges // 2,
-            "epoch_s": result.epoch_time_ms / 1000, "setup_s": setup_s,
-            "peak_gib": peak_kib / 1024 ** 2, "test_auc": result.test_auc,
+    train, _, test = split_edges(data, seed=0)
+    adj_t = to_torch_csr_tensor(train.edge_index.flip(0),
+                                size=(data.num_nodes, data.num_nodes))
+    model = pyg_nn.VGAE(PyGEncoder(data.num_features, LATENT, True,
+                                   cached=True))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    pos, times = train.pos_edge_label_index, []
+    for epoch in range(epochs):
+        begin = time.perf_counter()
+        model.train()
+        optimizer.zero_grad()
+        z = model.encode(train.x, adj_t)
+        loss = model.recon_loss(z, pos) + model.kl_loss() / data.num_nodes
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - begin)
+        if epoch == 0:
+            setup = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad():
+        z = model.encode(train.x, adj_t)
+        auc, _ = model.test(z, test.pos_edge_label_index,
+                            test.neg_edge_label_index)
+    steady = sorted(times[1:] or times)
+    return {"setup_s": setup, "epoch_s": steady[len(steady) // 2],
+            "test_auc": auc}
+
+
+def peak_gib() -> float:
+    """This process's peak resident memory. ``VmHWM`` starts afresh at
+    ``exec``; ``ru_maxrss`` would carry the parent's peak over."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 ** 2
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
+def child(args: argparse.Namespace) -> dict:
+    import torch
+    torch.set_num_threads(args.threads)
+    data = graph(args.child, args.edges_per_node)
+    if args.impl == "pyg":
+        row = measure_pyg(data, args.epochs)
+    else:
+        row = measure_ours(data, args.epochs, args.batch_size
+                           if args.impl == "minibatch" else None)
+    return {"impl": args.impl, "nodes": args.child,
+            "edges": data.num_edges // 2, **row,
+            "peak_gib": peak_gib(),
             "threads": torch.get_num_threads()}
+
+
+def run_child(args: argparse.Namespace, size: int, impl: str) -> dict | None:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(size), "--impl", impl,
+         "--edges-per-node", str(args.edges_per_node), "--epochs",
+         str(args.epochs), "--threads", str(args.threads),
+         "--batch-size", str(args.batch_size)],
+        capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"{impl} at {size} nodes failed:\n{done.stderr[-2000:]}")
+        return None
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def render(rows: list[dict]) -> str:
+    by_size: dict[int, dict] = {}
+    for row in rows:
+        by_size.setdefault(row["nodes"], {})[row["impl"]] = row
+    cells = []
+    for size, found in sorted(by_size.items()):
+        ours, pyg = found.get("ours"), found.get("pyg")
+        batch = found.get("minibatch")
+        if ours is None:
+            continue
+        cells.append([
+            f"{size:,}", f"{ours['edges']:,}", f"{ours['epoch_s']:.2f}",
+            f"{ours['setup_s']:.1f}", f"{ours['peak_gib']:.2f}",
+            f"{pyg['epoch_s']:.2f}" if pyg else "-",
+            f"{pyg['peak_gib']:.2f}" if pyg else "-",
+            f"{ours['floor_s']:.2f}", f"{ours['epoch_s'] / ours['floor_s']:.1f}",
+            f"{batch['epoch_s']:.1f} / {batch['peak_gib']:.2f}"
+            if batch else "-",
+            f"{ours['test_auc']:.3f}" + (f" / {pyg['test_auc']:.3f}"
+                                          if pyg else "")])
+    threads = {row["threads"] for row in rows}
+    return (f"Threads: {', '.join(map(str, sorted(threads)))}.\n\n" +
+            markdown_table(
+                ["nodes", "edges", "ours s / epoch", "ours setup (s)",
+                 "ours peak GiB", "PyG expert s / epoch", "PyG peak GiB",
+                 "floor s / epoch", "ours / floor",
+                 "mini-batch s / epoch / GiB", "test AUC ours / PyG"],
+                cells))
 
 
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    nodes = [row["nodes"] for row in rows]
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
-    left.loglog(nodes, [row["epoch_s"] for row in rows], "o-")
-    left.set(xlabel="nodes", ylabel="seconds per epoch",
-             title="full-batch VGAE epoch")
-    right.loglog(nodes, [row["peak_gib"] for row in rows], "o-")
+    for impl, label in (("ours", "pyg_vgae"), ("pyg", "PyG expert"),
+                        ("minibatch", "pyg_vgae mini-batch")):
+        found = sorted((r for r in rows if r["impl"] == impl),
+                       key=lambda r: r["nodes"])
+        if found:
+            nodes = [r["nodes"] for r in found]
+            left.loglog(nodes, [r["epoch_s"] for r in found], "o-",
+                        label=label)
+            right.loglog(nodes, [r["peak_gib"] for r in found], "o-",
+                         label=label)
+    ours = sorted((r for r in rows if r["impl"] == "ours"),
+                  key=lambda r: r["nodes"])
+    if ours:
+        nodes = np.array([r["nodes"] for r in ours], dtype=float)
+        left.loglog(nodes, [r["floor_s"] for r in ours], "k:",
+                    label="memory-traffic floor")
+        reference = nodes * np.log(nodes)
+        left.loglog(nodes, ours[0]["epoch_s"] * reference / reference[0],
+                    "k--", alpha=0.4, label="N log N from the first size")
+    left.set(xlabel="nodes", ylabel="seconds per epoch", title="VGAE epoch")
     right.set(xlabel="nodes", ylabel="peak memory (GiB)",
               title="peak resident memory")
     for axis in (left, right):
         axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
@@ -70,34 +243,41 @@ def main() -> None:
                         default=[10_000, 30_000, 100_000, 300_000,
                                  1_000_000])
     parser.add_argument("--edges-per-node", type=float, default=10.0)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pyg-max", type=int, default=1_000_000,
+                        help="largest size PyG's model is run at")
+    parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--minibatch-sizes", type=int, nargs="*",
+                        default=[], help="sizes to also train on "
+                        "mini-batches (slow without pyg-lib)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--child", type=int, default=None,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--impl", default="ours", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(measure(args.child, args.edges_per_node,
-                                 args.epochs)))
+        print(json.dumps(child(args)))
         return
+    import torch
+    torch.set_num_threads(args.threads)
+    bandwidth = copy_bandwidth()
+    print(f"copy bandwidth {bandwidth / 1e9:.1f} GB/s", flush=True)
     rows = []
     for size in args.sizes:
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", str(size),
-             "--edges-per-node", str(args.edges_per_node), "--epochs",
-             str(args.epochs)], capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"{size} nodes failed:\n{done.stderr[-2000:]}")
-            break
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(rows[-1], flush=True)
+        impls = ["ours"] + (["pyg"] if size <= args.pyg_max else []) + \
+            (["minibatch"] if size in args.minibatch_sizes else [])
+        for impl in impls:
+            row = run_child(args, size, impl)
+            if row is None:
+                continue
+            if impl == "ours":
+                row["floor_s"] = epoch_bytes(size, row["nnz"],
+                                             2 * row["pairs"]) / bandwidth
+                row["bandwidth_gbs"] = bandwidth / 1e9
+            rows.append(row)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_results(out, "scale", rows, markdown_table(
-        ["nodes", "edges", "s / epoch", "setup (s)", "peak memory (GiB)",
-         "test AUC"],
-        [[f"{r['nodes']:,}", f"{r['edges']:,}", f"{r['epoch_s']:.2f}",
-          f"{r['setup_s']:.1f}", f"{r['peak_gib']:.2f}",
-          f"{r['test_auc']:.3f}"] for r in rows]))
+    write_results(out, "scale", rows, render(rows))
     if rows:
         plot(rows, out / "scale.png")
 
