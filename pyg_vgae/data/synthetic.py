@@ -38,16 +38,10 @@ def _block_model_edges(y: Tensor, starts: Tensor, sizes: Tensor,
     the edges (PyG's ``stochastic_blockmodel_graph`` visits all N^2
     pairs): each edge starts at a uniform node and ends at a uniform node of
     the same block with probability ``homophily``, else of another block."""
-    num_nodes, num_blocks = y.numel(), sizes.numel()
-    count = round(num_nodes * avg_degree / 2)
-    source = torch.randint(0, num_nodes, (count, ), generator=generator)
-    block = y[source]
-    other = (block + torch.randint(1, max(num_blocks, 2), (count, ),
-                                   generator=generator)) % num_blocks
-    inside = torch.rand(count, generator=generator) < homophily
-    target_block = torch.where(inside | (num_blocks == 1), block, other)
-    offset = torch.rand(count, generator=generator) * sizes[target_block]
-    target = starts[target_block] + offset.long()
+    num_nodes = y.numel()
+    source, target = _block_pairs(y, starts, sizes,
+                                  round(num_nodes * avg_degree / 2),
+                                  homophily, generator)
     edge_index, _ = remove_self_loops(torch.stack([source, target]))
     return to_undirected(edge_index, num_nodes=num_nodes)
 
@@ -73,16 +67,9 @@ def synthetic_hetero_graph(num_users: int = 600, num_items: int = 400,
     item_y, item_starts, item_sizes = _blocks(num_items, num_blocks)
     follows = _block_model_edges(user_y, user_starts, user_sizes, avg_degree,
                                  homophily, generator)
-    count = round(num_users * avg_degree / 2)
-    source = torch.randint(0, num_users, (count, ), generator=generator)
-    block = user_y[source]
-    other = (block + torch.randint(1, max(num_blocks, 2), (count, ),
-                                   generator=generator)) % num_blocks
-    inside = torch.rand(count, generator=generator) < homophily
-    target_block = torch.where(inside, block, other)
-    offset = torch.rand(count, generator=generator) * item_sizes[target_block]
-    rates = torch.unique(torch.stack(
-        [source, item_starts[target_block] + offset.long()]), dim=1)
+    rates = torch.unique(torch.stack(_block_pairs(
+        user_y, item_starts, item_sizes, round(num_users * avg_degree / 2),
+        homophily, generator)), dim=1)
     data = HeteroData()
     for node_type, y, width in (("user", user_y, num_features),
                                 ("item", item_y, num_features + 8)):
@@ -94,6 +81,26 @@ def synthetic_hetero_graph(num_users: int = 600, num_items: int = 400,
     data["item", "rev_rates", "user"].edge_index = rates.flip(0)
     data["user", "follows", "user"].edge_index = follows
     return data
+
+
+def _block_pairs(source_y: Tensor, target_starts: Tensor,
+                 target_sizes: Tensor, count: int, homophily: float,
+                 generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``count`` pairs: a uniform source node, and a uniform target node of
+    the source's block with probability ``homophily``, else of another
+    block (targets in contiguous blocks ``target_starts``,
+    ``target_sizes``)."""
+    num_blocks = target_sizes.numel()
+    source = torch.randint(0, source_y.numel(), (count, ),
+                           generator=generator)
+    block = source_y[source]
+    other = (block + torch.randint(1, max(num_blocks, 2), (count, ),
+                                   generator=generator)) % num_blocks
+    inside = torch.rand(count, generator=generator) < homophily
+    target_block = torch.where(inside | (num_blocks == 1), block, other)
+    offset = torch.rand(count, generator=generator) * \
+        target_sizes[target_block]
+    return source, target_starts[target_block] + offset.long()
 
 
 def _blocks(num_nodes: int, num_blocks: int) -> tuple[Tensor, Tensor, Tensor]:
