@@ -82,12 +82,22 @@ _CHECKED: dict[tuple[int, int, int], weakref.ref] = {}
 MAX_CHECKED = 64
 
 
-def _already_checked(edge_index: Tensor, num_nodes: int) -> bool:
+def _already_checked(edge_index: Tensor,
+                     num_nodes: int | tuple[int, int]) -> bool:
     ref = _CHECKED.get((id(edge_index), edge_index._version, num_nodes))
     return ref is not None and ref() is edge_index
 
 
-def _remember(edge_index: Tensor, num_nodes: int) -> None:
+def mark_checked(edge_index: Tensor, num_nodes: int | tuple[int, int]
+                 ) -> Tensor:
+    """Record that ``edge_index`` holds valid ids for ``num_nodes`` (the
+    sampler's own output), so that checking it costs nothing; returns it."""
+    _remember(edge_index, num_nodes)
+    return edge_index
+
+
+def _remember(edge_index: Tensor,
+              num_nodes: int | tuple[int, int]) -> None:
     if len(_CHECKED) >= MAX_CHECKED:
         for key in [k for k, ref in _CHECKED.items() if ref() is None]:
             del _CHECKED[key]

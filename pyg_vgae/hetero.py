@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.nn import Module, ModuleDict, Parameter
 
 from . import losses, sampling
-from .checks import check_edge_index
+from .checks import check_edge_index, mark_checked
 from .models import GAE
 
 EdgeType = tuple[str, str, str]
@@ -156,12 +156,14 @@ class HeteroGAE(GAE):
                 [pos, extra.to(pos.device)], dim=1)
             count = (num_neg_samples or {}).get(edge_type) or \
                 self.num_negatives(pos.size(1))
+            size = (num_nodes[src], num_nodes[dst])
             if src == dst:
-                negatives[edge_type] = sampling.sample_negatives(
-                    (known, ), num_nodes[src], count, directed=self.directed)
+                pairs = sampling.sample_negatives(
+                    (known, ), size[0], count, directed=self.directed)
             else:
-                negatives[edge_type] = sampling.bipartite_negatives(
-                    known, (num_nodes[src], num_nodes[dst]), count)
+                pairs = sampling.bipartite_negatives(known, size, count)
+            # Valid by construction: no check (a GPU synchronisation) later.
+            negatives[edge_type] = mark_checked(pairs, size)
         return negatives
 
     def recon_loss(self, z_dict: Mapping[str, Tensor],

@@ -19,7 +19,7 @@ from torch.nn import Module
 from torch_geometric.utils import to_undirected
 
 from . import losses, sampling
-from .checks import check_edge_index
+from .checks import check_edge_index, mark_checked
 from .decoders import InnerProductDecoder
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
@@ -100,9 +100,14 @@ class GAE(pyg_nn.GAE):
         if num_neg_samples is None:
             num_neg_samples = self.num_negatives(pos_edge_index.size(1))
         if self.directed:
-            return sampling.directed_negatives(known, num_nodes,
-                                               num_neg_samples)
-        return sampling.sample_negatives(known, num_nodes, num_neg_samples)
+            negatives = sampling.directed_negatives(known, num_nodes,
+                                                    num_neg_samples)
+        else:
+            negatives = sampling.sample_negatives(known, num_nodes,
+                                                  num_neg_samples)
+        # Valid by construction: checking them again each step would cost
+        # a host synchronisation on a GPU.
+        return mark_checked(negatives, num_nodes)
 
     def num_negatives(self, num_positives: int) -> int:
         """How many negatives go with ``num_positives`` positive edges:

@@ -146,3 +146,51 @@ def test_gae_recon_loss_uses_the_fast_sampler():
     assert torch.isfinite(loss)
     neg = model.sample_negatives(edge_index, 30)
     assert neg.size(1) == edge_index.size(1)
+
+
+@pytest.mark.parametrize("hetero", [False, True])
+def test_training_steps_check_edge_ids_once_not_every_step(hetero,
+                                                           monkeypatch):
+    # Each full check reads ids back to the host (a GPU synchronisation):
+    # after the first step, every tensor a step checks must be known valid.
+    from pyg_vgae import checks
+    from pyg_vgae.train import TrainConfig, Trainer
+    if hetero:
+        import torch_geometric.transforms as T
+        from torch_geometric.nn import SAGEConv, to_hetero
+        from pyg_vgae.data.synthetic import synthetic_hetero_graph
+        from pyg_vgae.hetero import HeteroGAE
+        from pyg_vgae.train.hetero import HeteroTrainer
+        data = synthetic_hetero_graph(num_users=60, num_items=40)
+        rates = ("user", "rates", "item")
+        train = T.RandomLinkSplit(edge_types=[rates],
+                                  rev_edge_types=[("item", "rev_rates",
+                                                   "user")])(data)[0]
+
+        class Encoder(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = SAGEConv((-1, -1), 8)
+
+            def forward(self, x, edge_index):
+                return self.conv(x, edge_index)
+
+        model = HeteroGAE(to_hetero(Encoder(), data.metadata()), [rates])
+        trainer = HeteroTrainer(model, TrainConfig(progress=False))
+        pos = trainer.positives(train)
+    else:
+        train = erdos_renyi_graph(80, 0.1)
+        from torch_geometric.data import Data
+        train = Data(x=torch.randn(80, 8), edge_index=train)
+        trainer = Trainer(GAE(GCNEncoder(8, 16, 8)),
+                          TrainConfig(progress=False))
+        pos = train.edge_index
+    trainer.train_step(train, pos)
+    full_checks = []
+    original = checks._already_checked
+    monkeypatch.setattr(checks, "_already_checked", lambda *args: (
+        full_checks.append(not original(*args)) or not full_checks[-1]))
+    for _ in range(3):
+        trainer.train_step(train, pos)
+    assert full_checks and not any(full_checks)
+
