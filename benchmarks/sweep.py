@@ -84,6 +84,12 @@ GRID.update({
     "s3 one layer, 3 negatives": {**STAGE2, "num_layers": 1,
                                   "neg_ratio": 3.0},
 })
+#: Stage 3 from stage 2's winner (input dropout 0.5, dropout 0.5): the
+#: linear skip connection of Ma et al.'s tuned GAEs.
+STAGE2_BEST = {**STAGE2, "dropout": 0.5}
+GRID.update({
+    "s3 linear skip": {**STAGE2_BEST, "skip": True},
+})
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
 BUDGET = {"epochs": 300, "patience": 50}

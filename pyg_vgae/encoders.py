@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.nn import MessagePassing
+from torch_geometric.nn import Linear, MessagePassing
 from torch_geometric.nn.resolver import (activation_resolver,
                                          normalization_resolver)
 from torch_geometric.nn.inits import glorot
@@ -26,7 +26,7 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
-from .sparse import CachedGCN
+from .sparse import CachedGCN, sparse_features
 
 #: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
 #: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
@@ -94,6 +94,10 @@ class GNNEncoder(torch.nn.Module):
             auto-encoders use (MaskGAE, Li et al., 2023), in ``[0, 1)``.
         out_act: Apply ``norm`` and ``act`` to the output layer too (as
             MaskGAE does); only for non-variational encoders.
+        skip: Add a linear map of the (input-dropped) features to the
+            output, :math:`Z = \mathrm{GNN}(X, A) + X W_{skip}`: the linear
+            skip connection of the tuned GAEs of Ma et al. (CIKM 2025),
+            which lets nodes with few edges keep their own features.
         check_input: Check shapes, dtypes and index ranges on each call.
         **conv_kwargs: Passed on to each conv layer (e.g. ``cached=True``,
             ``bias=False``, ``heads=4``).
@@ -105,7 +109,7 @@ class GNNEncoder(torch.nn.Module):
                  act: str | None = "relu", norm: str | None = None,
                  variational: bool = False, check_input: bool = True,
                  input_dropout: float = 0.0, out_act: bool = False,
-                 **conv_kwargs: Any):
+                 skip: bool = False, **conv_kwargs: Any):
         super().__init__()
         for name, value in (("hidden_channels", hidden_channels),
                             ("out_channels", out_channels),
@@ -137,12 +141,15 @@ class GNNEncoder(torch.nn.Module):
         self.gnn = gnn_class(in_channels, hidden_channels, num_layers,
                              out_channels=width, dropout=dropout, act=act,
                              norm=norm, **conv_kwargs)
+        self.skip = Linear(in_channels, width, bias=False) if skip else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Re-initialise every layer; each variational head gets a Glorot
         initialisation of its own, as two separate layers would."""
         self.gnn.reset_parameters()
+        if self.skip is not None:
+            self.skip.reset_parameters()
         if self.out_norm is not None:
             self.out_norm.reset_parameters()
         lin = getattr(self.gnn.convs[-1], "lin", None)
@@ -168,6 +175,8 @@ class GNNEncoder(torch.nn.Module):
         if self.input_dropout > 0 and x.layout == torch.strided:
             x = F.dropout(x, self.input_dropout, training=self.training)
         out = self.gnn(x, edge_index, edge_weight=edge_weight)
+        if self.skip is not None:
+            out = out + self._skip(x)
         if self.out_norm is not None:
             out = self.out_norm(out)
         if self.out_act is not None:
@@ -176,6 +185,16 @@ class GNNEncoder(torch.nn.Module):
             mu, logstd = out.chunk(2, dim=-1)
             return mu, logstd
         return out
+
+    def _skip(self, x: Tensor) -> Tensor:
+        """:math:`X W_{skip}`, with sparse features as a sparse product
+        (the CSR matrix the first conv layer already built for ``x``)."""
+        if hasattr(self.skip, "_hook"):  # lazy in_channels=-1: size it now
+            self.skip.initialize_parameters(self.skip, (x, ))
+        features = sparse_features(x)
+        if features is not None:
+            return features @ self.skip.weight.t()
+        return self.skip(x)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, "

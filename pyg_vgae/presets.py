@@ -42,6 +42,7 @@ class ModelSpec:
     decoder_dropout: float = 0.0
     input_dropout: float = 0.0
     out_act: bool = False
+    skip: bool = False
     jk: str | None = None
     attr_decoder: bool = False
     neg_ratio: float = 1.0
@@ -81,7 +82,8 @@ def build_model(spec: ModelSpec) -> GAE:
                          dropout=spec.dropout, norm=spec.norm, act=spec.act,
                          variational=variational,
                          input_dropout=spec.input_dropout,
-                         out_act=spec.out_act, **conv_kwargs)
+                         out_act=spec.out_act, skip=spec.skip,
+                         **conv_kwargs)
     decoder = {"mlp": lambda: MLPDecoder(
         spec.latent, spec.decoder_hidden or spec.latent * 4,
         input_dropout=spec.decoder_dropout),

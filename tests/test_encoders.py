@@ -149,3 +149,19 @@ def test_sparse_adjacency_of_wrong_size_is_refused(graph):
     adj_t = to_torch_coo_tensor(edge_index, size=(N + 1, N + 1))
     with pytest.raises(ValueError, match="sparse adjacency has shape"):
         GCNEncoder(F_IN, 8, 4)(x, adj_t)
+
+
+@pytest.mark.parametrize("sparse_x", [False, True])
+def test_linear_skip_adds_x_w_to_the_gnn_output(sparse_x):
+    torch.manual_seed(0)
+    x = (torch.rand(30, 12) < 0.05).float() if sparse_x \
+        else torch.randn(30, 12)
+    edge_index = torch.randint(0, 30, (2, 80))
+    encoder = GNNEncoder(12, 16, 8, skip=True).eval()
+    gnn_only = encoder.gnn(x, edge_index)
+    expected = gnn_only + x @ encoder.skip.weight.t()
+    assert torch.allclose(encoder(x, edge_index), expected, atol=1e-5)
+    lazy = GNNEncoder(-1, 16, 8, skip=True, variational=True)
+    mu, logstd = lazy(x, edge_index)
+    assert mu.shape == logstd.shape == (30, 8)
+
