@@ -182,7 +182,8 @@ def render(rows: list[dict]) -> str:
         if ours is None:
             continue
         cells.append([
-            f"{size:,}", f"{ours['edges']:,}", f"{ours['epoch_s']:.2f}",
+            f"{size:,}", f"{ours['edges']:,}", ours["threads"],
+            f"{ours['epoch_s']:.2f}",
             f"{ours['setup_s']:.1f}", f"{ours['peak_gib']:.2f}",
             f"{pyg['epoch_s']:.2f}" if pyg else "-",
             f"{pyg['peak_gib']:.2f}" if pyg else "-",
@@ -191,14 +192,11 @@ def render(rows: list[dict]) -> str:
             if batch else "-",
             f"{ours['test_auc']:.3f}" + (f" / {pyg['test_auc']:.3f}"
                                           if pyg else "")])
-    threads = {row["threads"] for row in rows}
-    return (f"Threads: {', '.join(map(str, sorted(threads)))}.\n\n" +
-            markdown_table(
-                ["nodes", "edges", "ours s / epoch", "ours setup (s)",
-                 "ours peak GiB", "PyG expert s / epoch", "PyG peak GiB",
-                 "floor s / epoch", "ours / floor",
-                 "mini-batch s / epoch / GiB", "test AUC ours / PyG"],
-                cells))
+    return markdown_table(
+        ["nodes", "edges", "threads", "ours s / epoch", "ours setup (s)",
+         "ours peak GiB", "PyG expert s / epoch", "PyG peak GiB",
+         "floor s / epoch", "ours / floor", "mini-batch s / epoch / GiB",
+         "test AUC ours / PyG"], cells)
 
 
 def plot(rows: list[dict], path: Path) -> None:
