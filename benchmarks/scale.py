@@ -92,41 +92,24 @@ def measure_ours(data, epochs: int, batch_size: int | None) -> dict:
 
 
 def measure_pyg(data, epochs: int) -> dict:
-    """PyG's VGAE as an expert writes it: cached GCN normalisation on a CSR
-    ``adj_t``; negatives from PyG's own ``recon_loss``."""
+    """PyG's VGAE as an expert writes it (``speed.ExpertPyG``); negatives
+    from PyG's own ``recon_loss``."""
     import torch
-    import torch_geometric.nn as pyg_nn
-    from torch_geometric.utils import to_torch_csr_tensor
-    from linkpred import PyGEncoder
+    from speed import ExpertPyG
     from pyg_vgae.data import split_edges
 
     start = time.perf_counter()
     train, _, test = split_edges(data, seed=0)
-    adj_t = to_torch_csr_tensor(train.edge_index.flip(0),
-                                size=(data.num_nodes, data.num_nodes))
-    model = pyg_nn.VGAE(PyGEncoder(data.num_features, LATENT, True,
-                                   cached=True))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    pos, times = train.pos_edge_label_index, []
+    step, times = ExpertPyG("vgae", train, torch.device("cpu")), []
     for epoch in range(epochs):
         begin = time.perf_counter()
-        model.train()
-        optimizer.zero_grad()
-        z = model.encode(train.x, adj_t)
-        loss = model.recon_loss(z, pos) + model.kl_loss() / data.num_nodes
-        loss.backward()
-        optimizer.step()
+        step()
         times.append(time.perf_counter() - begin)
         if epoch == 0:
             setup = time.perf_counter() - start
-    model.eval()
-    with torch.no_grad():
-        z = model.encode(train.x, adj_t)
-        auc, _ = model.test(z, test.pos_edge_label_index,
-                            test.neg_edge_label_index)
     steady = sorted(times[1:] or times)
     return {"setup_s": setup, "epoch_s": steady[len(steady) // 2],
-            "test_auc": auc}
+            "test_auc": step.test_auc(test)}
 
 
 def peak_gib() -> float:

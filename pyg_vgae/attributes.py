@@ -20,6 +20,8 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MLP
 
+from .cache import TensorCache
+
 
 class AttributeDecoder(torch.nn.Module):
     """An MLP from embeddings to feature logits (``bce``) or values
@@ -45,9 +47,14 @@ class AttributeDecoder(torch.nn.Module):
         return self.mlp(z)
 
 
+_kinds = TensorCache()
+
+
 def feature_kind(x: Tensor) -> str:
-    """``"bce"`` for binary (bag-of-words) features, else ``"mse"``."""
-    return "bce" if bool(((x == 0) | (x == 1)).all()) else "mse"
+    """``"bce"`` for binary (bag-of-words) features, else ``"mse"``; found
+    once per feature tensor (the training step asks every step)."""
+    return _kinds.get((x, ), (), lambda: "bce" if bool(
+        ((x == 0) | (x == 1)).all()) else "mse")
 
 
 @torch.no_grad()

@@ -26,7 +26,7 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
-from .sparse import CachedGCN, sparse_features
+from .sparse import CachedGCN, linear
 
 #: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
 #: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
@@ -176,7 +176,7 @@ class GNNEncoder(torch.nn.Module):
             x = F.dropout(x, self.input_dropout, training=self.training)
         out = self.gnn(x, edge_index, edge_weight=edge_weight)
         if self.skip is not None:
-            out = out + self._skip(x)
+            out = out + linear(self.skip, x)
         if self.out_norm is not None:
             out = self.out_norm(out)
         if self.out_act is not None:
@@ -185,16 +185,6 @@ class GNNEncoder(torch.nn.Module):
             mu, logstd = out.chunk(2, dim=-1)
             return mu, logstd
         return out
-
-    def _skip(self, x: Tensor) -> Tensor:
-        """:math:`X W_{skip}`, with sparse features as a sparse product
-        (the CSR matrix the first conv layer already built for ``x``)."""
-        if hasattr(self.skip, "_hook"):  # lazy in_channels=-1: size it now
-            self.skip.initialize_parameters(self.skip, (x, ))
-        features = sparse_features(x)
-        if features is not None:
-            return features @ self.skip.weight.t()
-        return self.skip(x)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, "

@@ -21,6 +21,7 @@ import warnings
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
@@ -130,6 +131,18 @@ def sparse_features(x: Tensor) -> SparseMatrix | None:
     return _feature_cache.get((x, ), (x.device, ), build)
 
 
+def linear(lin: torch.nn.Module, x: Tensor) -> Tensor:
+    """``lin(x)`` without its bias, :math:`X W^\top`, with mostly-zero
+    features multiplied as a cached CSR matrix (a lazy ``in_channels=-1``
+    layer is sized first)."""
+    if hasattr(lin, "_hook"):
+        lin.initialize_parameters(lin, (x, ))
+    features = sparse_features(x)
+    if features is not None:
+        return features @ lin.weight.t()
+    return F.linear(x, lin.weight)
+
+
 class CachedGCNConv(GCNConv):
     r"""PyG's :class:`~torch_geometric.nn.conv.GCNConv` (same parameters,
     same output, same ``state_dict``),
@@ -151,14 +164,7 @@ class CachedGCNConv(GCNConv):
         adjacency = normalized_adjacency(edge_index, edge_weight, x.size(0),
                                          self.improved, self.add_self_loops,
                                          x.dtype)
-        features = sparse_features(x)
-        if hasattr(self.lin, "_hook"):  # lazy in_channels=-1: size it now
-            self.lin.initialize_parameters(self.lin, (x, ))
-        if features is not None:
-            out = (features @ self.lin.weight.t())
-        else:
-            out = self.lin(x)
-        out = adjacency @ out
+        out = adjacency @ linear(self.lin, x)
         if self.bias is not None:
             out = out + self.bias
         return out
