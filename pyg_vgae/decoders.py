@@ -13,6 +13,8 @@ from torch_geometric.nn import MLP
 from torch_geometric.nn.models import \
     InnerProductDecoder as PyGInnerProduct
 
+from .pairs import pair_dot
+
 __all__ = ["InnerProductDecoder", "MLPDecoder", "SourceTargetDecoder",
            "GravityDecoder"]
 
@@ -36,8 +38,7 @@ class InnerProductDecoder(PyGInnerProduct):
     def forward(self, z: Tensor, edge_index: Tensor,
                 sigmoid: bool = True) -> Tensor:
         """Decode the pairs in ``edge_index``."""
-        source, target = _pair_rows(z, edge_index)
-        value = (source * target).sum(dim=1)
+        value = pair_dot(z, z, edge_index)
         return torch.sigmoid(value) if sigmoid else value
 
 
@@ -116,8 +117,7 @@ class SourceTargetDecoder(torch.nn.Module):
                 sigmoid: bool = True) -> Tensor:
         """Decode the directed pairs ``edge_index[0] -> edge_index[1]``."""
         source, target = z.chunk(2, dim=-1)
-        value = (source.index_select(0, edge_index[0])
-                 * target.index_select(0, edge_index[1])).sum(dim=1)
+        value = pair_dot(source, target, edge_index)
         return torch.sigmoid(value) if sigmoid else value
 
     def forward_all(self, z: Tensor, sigmoid: bool = True) -> Tensor:

@@ -18,6 +18,7 @@ from torch import Tensor
 from torch.nn import Module, ModuleDict, Parameter
 
 from . import losses, sampling
+from .pairs import pair_dot
 from .checks import check_edge_index, mark_checked
 from .models import GAE
 
@@ -40,7 +41,7 @@ class HeteroInnerProductDecoder(Module):
 
     def forward(self, z_src: Tensor, z_dst: Tensor, edge_index: Tensor,
                 sigmoid: bool = True) -> Tensor:
-        logits = (z_src[edge_index[0]] * z_dst[edge_index[1]]).sum(dim=-1)
+        logits = pair_dot(z_src, z_dst, edge_index)
         return torch.sigmoid(logits) if sigmoid else logits
 
 

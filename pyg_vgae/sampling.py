@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import negative_sampling
 
+from . import pairs
 from .cache import TensorCache
 
 #: Above this share of known pairs, rejection gets slow: fall back to PyG.
@@ -123,12 +124,25 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
                                  num_neg_samples=num_samples)
 
     def draw(count: int) -> tuple[Tensor, Tensor]:
-        source = torch.randint(0, num_nodes, (count, ), device=device)
+        source = _uniform_nodes(num_nodes, count, device)
         target = torch.randint(0, num_nodes - 1, (count, ), device=device)
         return source, target + (target >= source)  # no self-loops
 
     return _rejection_sample(known, num_nodes, num_samples, draw,
                              num_nodes * num_nodes)
+
+
+def _uniform_nodes(num_nodes: int, count: int, device) -> Tensor:
+    """``count`` uniform node ids; beyond one decoder block, in sorted order
+    (the same multiset, drawn as counts per node), so that the decoder's
+    gathers of their rows stream (:mod:`pyg_vgae.pairs`)."""
+    if count <= pairs.BLOCK:
+        return torch.randint(0, num_nodes, (count, ), device=device)
+    counts = torch.bincount(
+        torch.randint(0, num_nodes, (count, ), device=device),
+        minlength=num_nodes)
+    return torch.repeat_interleave(
+        torch.arange(num_nodes, device=device), counts, output_size=count)
 
 
 def _rejection_sample(known: Tensor, width: int, num_samples: int,

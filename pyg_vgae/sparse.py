@@ -78,9 +78,24 @@ def _to_csr(matrix: Tensor) -> Tensor:
 
 def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
          ) -> Tensor:
-    return _to_csr(torch.sparse_coo_tensor(
-        torch.stack([row, col]), value, shape,
-        check_invariants=False).coalesce())  # gcn_norm's indices are valid
+    """The CSR matrix of COO entries, duplicates summed. One sort of the
+    keys ``row * n + col`` (none when already sorted, as a coalesced
+    ``edge_index`` is): COO ``coalesce()`` took 4.5 s for 21M entries here,
+    ``sort`` 0.7 s."""
+    keys = row * shape[1] + col
+    if keys.numel() > 1 and not bool((keys[1:] >= keys[:-1]).all()):
+        keys, order = keys.sort()
+        row, col, value = row[order], col[order], value[order]
+    if keys.numel() > 1 and not bool((keys[1:] > keys[:-1]).all()):
+        keys, slot = torch.unique_consecutive(keys, return_inverse=True)
+        value = value.new_zeros(keys.numel()).index_add_(0, slot, value)
+        row, col = keys // shape[1], keys % shape[1]
+    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=row.device)
+    torch.cumsum(torch.bincount(row, minlength=shape[0]), 0, out=crow[1:])
+    with warnings.catch_warnings():  # "CSR support is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, value, shape,
+                                       check_invariants=False)
 
 
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,

@@ -196,3 +196,43 @@ def test_training_steps_check_edge_ids_once_not_every_step(hetero,
         trainer.train_step(train, pos)
     assert full_checks and not any(full_checks)
 
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_blocked_pair_dot_matches_the_plain_product_and_gradient(
+        same, monkeypatch):
+    from pyg_vgae import pairs
+    monkeypatch.setattr(pairs, "BLOCK", 7)  # several blocks and a remainder
+    torch.manual_seed(0)
+    source = torch.randn(12, 5, dtype=torch.float64, requires_grad=True)
+    target = source if same else torch.randn(12, 5, dtype=torch.float64,
+                                             requires_grad=True)
+    edge_index = torch.randint(0, 12, (2, 40))
+    blocked = pairs.pair_dot(source, target, edge_index)
+    plain = (source[edge_index[0]] * target[edge_index[1]]).sum(1)
+    assert torch.allclose(blocked, plain)
+    assert torch.autograd.gradcheck(
+        lambda s, t: pairs._BlockedPairDot.apply(s, s if same else t,
+                                                 edge_index),
+        (source, target))
+    weights = torch.randn(40, dtype=torch.float64)
+    grads = torch.autograd.grad((blocked * weights).sum(),
+                                [source] if same else [source, target])
+    expected = torch.autograd.grad((plain * weights).sum(),
+                                   [source] if same else [source, target])
+    for got, want in zip(grads, expected):
+        assert torch.allclose(got, want)
+
+
+def test_csr_builder_sums_duplicates_in_any_order():
+    from pyg_vgae.sparse import _csr
+    torch.manual_seed(0)
+    row, col = torch.randint(0, 6, (2, 50))  # unsorted, with duplicates
+    value = torch.randn(50, dtype=torch.float64)
+    expected = torch.sparse_coo_tensor(torch.stack([row, col]), value,
+                                       (6, 7)).to_dense()
+    assert torch.allclose(_csr(row, col, value, (6, 7)).to_dense(), expected)
+    order = (row * 7 + col).argsort()  # already sorted: no sort is taken
+    assert torch.allclose(
+        _csr(row[order], col[order], value[order], (6, 7)).to_dense(),
+        expected)

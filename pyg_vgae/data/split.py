@@ -73,6 +73,10 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
                                 add_negative_train_samples=False)
     with seeded(seed):
         splits = transform(data)
+    if torch.equal(splits[1].edge_index, splits[0].edge_index):
+        # One tensor, so that caches keyed on it (the normalised adjacency,
+        # the sampler's keys) are built once for training and validation.
+        splits[1].edge_index = splits[0].edge_index
     if data.get("edge_weight") is not None:  # the labels' weights too
         for part in splits:
             part.pos_edge_label_weight = weights_of(

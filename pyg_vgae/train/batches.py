@@ -20,6 +20,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, to_undirected
 
+from .. import pairs
 from ..data import link_labels
 from ..sampling import known_mask
 from .step import Batch
@@ -64,10 +65,17 @@ class WholeGraph:
 
     def __init__(self, data: Data, pos: Tensor, mask_ratio: float = 0.0,
                  steps: int = 1, weighted: bool = False):
-        self.data, self.pos = data, pos
         self.mask_ratio, self.steps = mask_ratio, steps
         self.weights = (data.edge_weight, positive_weights(data, pos)) \
             if weighted else (None, None)
+        if mask_ratio == 0 and pos.size(1) > pairs.BLOCK:
+            # In source order the decoder's gathers of source rows stream
+            # (pyg_vgae.pairs); the loss is a mean, so order is free.
+            order = pos[0].argsort(stable=True)
+            pos = pos[:, order]
+            if weighted:
+                self.weights = (self.weights[0], self.weights[1][order])
+        self.data, self.pos = data, pos
 
     def __iter__(self) -> Iterator[Batch]:
         for _ in range(self.steps):
