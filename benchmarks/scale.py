@@ -16,6 +16,9 @@ resident memory is its own): a stochastic block model with
 * ``minibatch``: ours with ``--batch-size`` training edges per step
   (``LinkNeighborLoader``), memory bounded by the batch.
 
+Every child process keeps freed memory for reuse, as the ``pyg-vgae``
+command does (:mod:`pyg_vgae.allocator`), whichever model it runs.
+
 Reported: the steady-state epoch (median of the epochs after the first),
 the setup (everything before the second epoch: split, build, first epoch),
 the peak memory, and the floor: the bytes an epoch must move (the sparse
@@ -126,6 +129,9 @@ def peak_gib() -> float:
 
 def child(args: argparse.Namespace) -> dict:
     import torch
+    from pyg_vgae.allocator import reuse_freed_memory
+    # What the pyg-vgae command does to its process, for both columns.
+    reuse_freed_memory()
     torch.set_num_threads(args.threads)
     data = graph(args.child, args.edges_per_node)
     if args.impl == "pyg":
