@@ -153,7 +153,11 @@ def _rejection_sample(known: Tensor, width: int, num_samples: int,
     found: list[Tensor] = []
     missing = num_samples
     while missing > 0:
-        source, target = draw(int(missing * 1.1) + 16)
+        # Beyond one block the draws come sorted by source: take exactly
+        # what is missing, as cutting a sorted surplus would drop the
+        # highest sources.
+        source, target = draw(missing if missing > pairs.BLOCK
+                              else int(missing * 1.1) + 16)
         fresh = ~_contains(known, num_pairs, source * width + target)
         batch = torch.stack([source[fresh], target[fresh]])[:, :missing]
         found.append(batch)

@@ -270,3 +270,43 @@ def test_reuse_freed_memory_keeps_large_blocks_for_the_next_step():
         assert applied == str(mode == "on")
     # Default glibc unmaps a freed 256 MiB block; with the setting it stays.
     assert float(kept["off"]) < 64 < float(kept["on"])
+
+
+def test_many_negatives_come_in_source_order_and_stay_uniform(monkeypatch):
+    from pyg_vgae import pairs
+    monkeypatch.setattr(pairs, "BLOCK", 64)
+    torch.manual_seed(1)
+    pos = erdos_renyi_graph(30, 0.1)
+    neg = sample_negatives((pos, ), 30, 20_000)
+    # One draw, sorted, then the few rejected pairs redrawn at the end.
+    sorted_prefix = (neg[0, 1:] >= neg[0, :-1]).float().mean()
+    assert sorted_prefix > 0.99
+    known = set(map(tuple, pos.t().tolist()))
+    assert not any((i, j) in known or (j, i) in known
+                   for i, j in neg.t().tolist())
+    per_source = torch.bincount(neg[0], minlength=30).float()
+    # erdos_renyi_graph holds both directions: i's free partners are the
+    # 29 others minus its neighbours.
+    free = 29 - torch.bincount(pos[0], minlength=30).float()
+    expected = 20_000 * free / free.sum()  # uniform over free pairs
+    assert ((per_source - expected).abs() / expected).max() < 0.15
+
+
+def test_whole_graph_sorts_many_positives_and_their_weights(monkeypatch):
+    from torch_geometric.data import Data
+
+    from pyg_vgae import pairs
+    from pyg_vgae.train.batches import WholeGraph
+    monkeypatch.setattr(pairs, "BLOCK", 8)
+    torch.manual_seed(0)
+    keys = torch.randperm(400)[:40]  # distinct pairs, in random order
+    pos = torch.stack([keys // 20, keys % 20])
+    weight = torch.rand(40)
+    data = Data(x=torch.randn(20, 3), edge_index=pos, edge_weight=weight,
+                num_nodes=20)
+    source = WholeGraph(data, pos, weighted=True)
+    assert (source.pos[0, 1:] >= source.pos[0, :-1]).all()
+    by_pair = {tuple(p): w for p, w in zip(pos.t().tolist(),
+                                           weight.tolist())}
+    assert [by_pair[tuple(p)] for p in source.pos.t().tolist()] == \
+        source.weights[1].tolist()
