@@ -70,10 +70,26 @@ class SparseMatrix:
         return _SparseProduct.apply(self.matrix, self.matrix_t, dense)
 
 
+def _compressed(crow: Tensor, col: Tensor, value: Tensor,
+                shape: tuple[int, ...]) -> Tensor:
+    """A CSR tensor, with int32 indices where they fit: MKL's product takes
+    int32 and torch converts int64 indices on every call (at 1M nodes a copy
+    of 18M column ids per product; on Cora two of the seven copies of a
+    training step)."""
+    if max(shape) < 2 ** 31 and col.numel() < 2 ** 31:
+        crow, col = crow.int(), col.int()
+    with warnings.catch_warnings():  # "CSR support is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, value, shape,
+                                       check_invariants=False)
+
+
 def _to_csr(matrix: Tensor) -> Tensor:
     with warnings.catch_warnings():  # "CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
-        return matrix.to_sparse_csr()
+        csr = matrix.to_sparse_csr()
+    return _compressed(csr.crow_indices(), csr.col_indices(), csr.values(),
+                       tuple(csr.shape))
 
 
 def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
@@ -92,10 +108,7 @@ def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
         row, col = keys // shape[1], keys % shape[1]
     crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=row.device)
     torch.cumsum(torch.bincount(row, minlength=shape[0]), 0, out=crow[1:])
-    with warnings.catch_warnings():  # "CSR support is in beta"
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, value, shape,
-                                       check_invariants=False)
+    return _compressed(crow, col, value, shape)
 
 
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
