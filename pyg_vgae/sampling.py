@@ -60,13 +60,14 @@ def _bit_of(keys: Tensor, num_pairs: int) -> Tensor:
 def _bitmap(known: Tensor, num_pairs: int) -> Tensor:
     """The bits of the sorted ``known`` keys, packed (cached with them)."""
     def build() -> Tensor:
-        bits = torch.unique(_bit_of(known, num_pairs))
-        packed = torch.zeros((min(num_pairs, BITMAP_PAIRS) + 7) // 8,
-                             dtype=torch.uint8, device=known.device)
-        # Distinct bits, so summing them is an OR.
-        packed.index_put_((bits >> 3, ), (1 << (bits & 7)).to(torch.uint8),
-                          accumulate=True)
-        return packed
+        size = (min(num_pairs, BITMAP_PAIRS) + 7) // 8 * 8
+        # One byte per bit first (setting a bit twice is harmless there;
+        # summing into packed bytes would need the bits made distinct, a
+        # sort of every key), then eight bytes weighed into one.
+        flags = torch.zeros(size, dtype=torch.uint8, device=known.device)
+        flags[_bit_of(known, num_pairs)] = 1
+        weights = (1 << torch.arange(8, device=known.device)).to(torch.uint8)
+        return (flags.view(-1, 8) * weights).sum(1, dtype=torch.uint8)
 
     return _key_cache.get((known, ), (num_pairs, "bitmap"), build)
 
