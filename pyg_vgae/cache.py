@@ -10,6 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 
+#: What :meth:`TensorCache.peek` returns for a value not cached (``None``
+#: may be a cached value).
+MISSING = object()
+
+
 class TensorCache:
     """A small LRU cache of values derived from tensors, keyed on the
     tensors' identity and in-place version (never on their address alone,
@@ -24,8 +29,8 @@ class TensorCache:
         return tuple((id(t), t._version) if t is not None else None
                      for t in tensors) + extra
 
-    def get(self, tensors: tuple, extra: tuple, build: Callable[[], Any]
-            ) -> Any:
+    def peek(self, tensors: tuple, extra: tuple) -> Any:
+        """The cached value, or :data:`MISSING`."""
         key = self._key(tensors, extra)
         entry = self.entries.get(key)
         if entry is not None and all(
@@ -33,16 +38,26 @@ class TensorCache:
                 for ref, t in zip(entry[0], tensors)):
             self.entries.move_to_end(key)
             return entry[1]
-        value = build()
+        return MISSING
+
+    def put(self, tensors: tuple, extra: tuple, value: Any) -> Any:
+        """Cache ``value`` for ``tensors`` (replacing any) and return it."""
         for stale in [k for k, (refs, _) in self.entries.items()
                       if any(r is not None and r() is None for r in refs)]:
             del self.entries[stale]  # its tensors are gone: free the memory
         refs = tuple(weakref.ref(t) if t is not None else None
                      for t in tensors)
-        self.entries[key] = (refs, value)
+        self.entries[self._key(tensors, extra)] = (refs, value)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
         return value
+
+    def get(self, tensors: tuple, extra: tuple, build: Callable[[], Any]
+            ) -> Any:
+        """The cached value, built and cached first if missing."""
+        value = self.peek(tensors, extra)
+        return value if value is not MISSING else \
+            self.put(tensors, extra, build())
 
     def clear(self) -> None:
         self.entries.clear()

@@ -22,8 +22,12 @@ the plain expression is used.
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
+
+from .cache import MISSING, TensorCache
 
 #: Pairs per block: 32k x 16 floats (2 MiB) per buffer fits in cache;
 #: 16k-64k measured alike.
@@ -66,21 +70,65 @@ class _BlockedPairDot(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         source, target, edge_index = ctx.saved_tensors
-        grad_source = torch.zeros_like(source)
-        # One tensor in both roles (the inner product decoder): one gradient.
-        grad_target = grad_source if ctx.same \
-            else torch.zeros_like(target)
-        other = source.new_empty(BLOCK, source.size(1))
-        for start, end in _blocks(grad.numel()):
-            rows, weight = end - start, grad[start:end, None]
-            for mine, gathered, into in ((0, target, grad_source),
-                                         (1, source, grad_target)):
-                torch.index_select(gathered, 0,
-                                   edge_index[1 - mine, start:end],
-                                   out=other[:rows])
-                other[:rows].mul_(weight)
-                into.index_add_(0, edge_index[mine, start:end],
-                                other[:rows])
-        if ctx.same:
-            return grad_source, None, None
+        grad_source = _side_grad(grad, edge_index, 0, target, source)
+        grad_target = _side_grad(grad, edge_index, 1, source, target)
+        if ctx.same:  # one tensor in both roles: one gradient
+            return grad_source.add_(grad_target), None, None
         return grad_source, grad_target, None
+
+
+def _side_grad(grad: Tensor, edge_index: Tensor, side: int, other: Tensor,
+               like: Tensor) -> Tensor:
+    r""":math:`\sum_{k: e_{side,k} = i} g_k\, o_{e_{1-side,k}}` for every
+    row :math:`i` of ``like``: a CSR product where the pairs' grouping by
+    ``edge_index[side]`` is known, else a blocked scatter."""
+    grouping = _grouping(edge_index, side, like.size(0))
+    if grouping is not None:
+        crow, col, order = grouping
+        values = grad if order is None else grad[order]
+        with warnings.catch_warnings():  # "CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            weights = torch.sparse_csr_tensor(
+                crow, col, values.to(other.dtype).contiguous(),
+                (like.size(0), other.size(0)), check_invariants=False)
+        return weights @ other
+    out = torch.zeros_like(like)
+    gathered = other.new_empty(BLOCK, other.size(1))
+    for start, end in _blocks(grad.numel()):
+        rows = end - start
+        torch.index_select(other, 0, edge_index[1 - side, start:end],
+                           out=gathered[:rows])
+        gathered[:rows].mul_(grad[start:end, None])
+        out.index_add_(0, edge_index[side, start:end], gathered[:rows])
+    return out
+
+
+_groupings = TensorCache()
+_SEEN = "seen"
+
+
+def _grouping(edge_index: Tensor, side: int, num_rows: int):
+    """``(crow, col, order)``: the pairs grouped by ``edge_index[side]`` as
+    CSR over ``num_rows`` rows (``order`` sorts them, ``None`` when they
+    already are), cached per tensor. Free when already sorted; otherwise
+    sorted only for a tensor met before, as the training positives are
+    every step (a fresh tensor of negatives is not worth a sort), and
+    ``None`` meanwhile."""
+    key = (side, num_rows)
+    found = _groupings.peek((edge_index, ), key)
+    if found is not MISSING and found is not _SEEN:
+        return found
+    rows, order = edge_index[side], None
+    if not bool((rows[1:] >= rows[:-1]).all()):
+        if found is MISSING:
+            _groupings.put((edge_index, ), key, _SEEN)
+            return None
+        order = rows.argsort(stable=True)
+        rows = rows[order]
+    col = edge_index[1 - side] if order is None \
+        else edge_index[1 - side][order]
+    crow = torch.zeros(num_rows + 1, dtype=torch.long, device=rows.device)
+    torch.cumsum(torch.bincount(rows, minlength=num_rows), 0, out=crow[1:])
+    if num_rows < 2 ** 31 and col.numel() < 2 ** 31:  # MKL's index type
+        crow, col = crow.int(), col.int()
+    return _groupings.put((edge_index, ), key, (crow, col, order))

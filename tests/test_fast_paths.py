@@ -310,3 +310,26 @@ def test_whole_graph_sorts_many_positives_and_their_weights(monkeypatch):
                                            weight.tolist())}
     assert [by_pair[tuple(p)] for p in source.pos.t().tolist()] == \
         source.weights[1].tolist()
+
+
+def test_pair_dot_backward_groups_reused_pairs_as_csr(monkeypatch):
+    from pyg_vgae import pairs
+    from pyg_vgae.cache import MISSING
+    monkeypatch.setattr(pairs, "BLOCK", 5)
+    torch.manual_seed(0)
+    z = torch.randn(9, 4, dtype=torch.float64, requires_grad=True)
+    edge_index = torch.randint(0, 9, (2, 30))  # unsorted, reused each step
+    weights = torch.randn(30, dtype=torch.float64)
+    expected = torch.autograd.grad(
+        ((z[edge_index[0]] * z[edge_index[1]]).sum(1) * weights).sum(), z)[0]
+    grads = [torch.autograd.grad(
+        (pairs.pair_dot(z, z, edge_index) * weights).sum(), z)[0]
+        for _ in range(3)]
+    for grad in grads:  # scatter on first sight, CSR from the second
+        assert torch.allclose(grad, expected)
+    grouping = pairs._groupings.peek((edge_index, ), (0, 9))
+    assert grouping is not MISSING and grouping[2] is not None
+    # Already sorted pairs are grouped at once, without a sort.
+    ordered = edge_index[:, edge_index[0].argsort()]
+    torch.autograd.grad(pairs.pair_dot(z, z, ordered).sum(), z)
+    assert pairs._groupings.peek((ordered, ), (0, 9))[2] is None
