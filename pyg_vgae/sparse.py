@@ -70,14 +70,20 @@ class SparseMatrix:
         return _SparseProduct.apply(self.matrix, self.matrix_t, dense)
 
 
+def index_dtype(shape: tuple[int, ...], nnz: int) -> torch.dtype:
+    """The index type of a CSR matrix: int32 where the ids fit, as MKL's
+    product takes int32 and torch converts int64 indices on every call (at
+    1M nodes a copy of 18M column ids per product; on Cora two of the seven
+    copies of a training step)."""
+    return torch.int32 if max(shape) < 2 ** 31 and nnz < 2 ** 31 \
+        else torch.int64
+
+
 def _compressed(crow: Tensor, col: Tensor, value: Tensor,
                 shape: tuple[int, ...]) -> Tensor:
-    """A CSR tensor, with int32 indices where they fit: MKL's product takes
-    int32 and torch converts int64 indices on every call (at 1M nodes a copy
-    of 18M column ids per product; on Cora two of the seven copies of a
-    training step)."""
-    if max(shape) < 2 ** 31 and col.numel() < 2 ** 31:
-        crow, col = crow.int(), col.int()
+    """A CSR tensor with indices of :func:`index_dtype`."""
+    dtype = index_dtype(shape, col.numel())
+    crow, col = crow.to(dtype), col.to(dtype)
     with warnings.catch_warnings():  # "CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(crow, col, value, shape,

@@ -327,9 +327,9 @@ def test_pair_dot_backward_groups_reused_pairs_as_csr(monkeypatch):
         for _ in range(3)]
     for grad in grads:  # scatter on first sight, CSR from the second
         assert torch.allclose(grad, expected)
-    grouping = pairs._groupings.peek((edge_index, ), (0, 9))
+    grouping = pairs._groupings.peek((edge_index, ), (0, 9, 9))
     assert grouping is not MISSING and grouping[2] is not None
     # Already sorted pairs are grouped at once, without a sort.
     ordered = edge_index[:, edge_index[0].argsort()]
     torch.autograd.grad(pairs.pair_dot(z, z, ordered).sum(), z)
-    assert pairs._groupings.peek((ordered, ), (0, 9))[2] is None
+    assert pairs._groupings.peek((ordered, ), (0, 9, 9))[2] is None
