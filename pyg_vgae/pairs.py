@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from .cache import MISSING, TensorCache
-from .sparse import _compressed, index_dtype
+from .sparse import _compressed, index_dtype, row_pointers
 
 #: Pairs per block: 32k x 16 floats (2 MiB) per buffer fits in cache;
 #: 16k-64k measured alike.
@@ -131,8 +131,7 @@ def _grouping(edge_index: Tensor, side: int, shape: tuple[int, int]):
         rows = rows[order]
     col = edge_index[1 - side] if order is None \
         else edge_index[1 - side][order]
-    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
-    torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0, out=crow[1:])
+    crow = row_pointers(rows, shape[0])
     dtype = index_dtype(shape, col.numel())
     return _groupings.put((edge_index, ), key,
                           (crow.to(dtype), col.to(dtype), order))

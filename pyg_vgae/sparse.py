@@ -112,9 +112,15 @@ def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
         keys, slot = torch.unique_consecutive(keys, return_inverse=True)
         value = value.new_zeros(keys.numel()).index_add_(0, slot, value)
         row, col = keys // shape[1], keys % shape[1]
-    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=row.device)
-    torch.cumsum(torch.bincount(row, minlength=shape[0]), 0, out=crow[1:])
-    return _compressed(crow, col, value, shape)
+    return _compressed(row_pointers(row, shape[0]), col, value, shape)
+
+
+def row_pointers(rows: Tensor, num_rows: int) -> Tensor:
+    """CSR's ``crow_indices`` of entries whose sorted row ids are
+    ``rows``."""
+    crow = torch.zeros(num_rows + 1, dtype=torch.long, device=rows.device)
+    torch.cumsum(torch.bincount(rows, minlength=num_rows), 0, out=crow[1:])
+    return crow
 
 
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
