@@ -241,6 +241,20 @@ def test_csr_builder_sums_duplicates_in_any_order():
         expected)
 
 
+
+def test_csr_transpose_keeps_rows_in_column_order():
+    from pyg_vgae.sparse import _csr, _transpose
+    torch.manual_seed(1)
+    row, col = torch.randint(0, 7, (2, 60))  # a rectangular, directed matrix
+    value = torch.randn(60, dtype=torch.float64)
+    matrix = _csr(row, col, value, (7, 5 + 4))
+    transposed = _transpose(matrix)
+    assert transposed.shape == (9, 7)
+    assert torch.allclose(transposed.to_dense(), matrix.to_dense().t())
+    crow, cols = transposed.crow_indices(), transposed.col_indices()
+    for start, end in zip(crow[:-1].tolist(), crow[1:].tolist()):
+        assert cols[start:end].tolist() == sorted(cols[start:end].tolist())
+
 _RSS_AFTER_FREE = """
 import sys
 from pathlib import Path
