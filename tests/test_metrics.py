@@ -25,6 +25,28 @@ def test_hits_and_mrr_by_hand():
     assert scores["auc"] == pytest.approx(4 / 6)
 
 
+@pytest.mark.parametrize("levels", [None, 5, 2])
+def test_auc_ap_match_scikit_learn_with_and_without_ties(levels):
+    from sklearn.metrics import average_precision_score, roc_auc_score
+    rng = np.random.default_rng(0 if levels is None else levels)
+    for _ in range(20):
+        pos = rng.normal(0.7, 1.0, rng.integers(1, 60))
+        neg = rng.normal(0.0, 1.0, rng.integers(1, 60))
+        if levels is not None:  # few distinct scores: many ties
+            pos, neg = np.round(pos * levels / 4), np.round(neg * levels / 4)
+        labels = np.r_[np.ones_like(pos), np.zeros_like(neg)]
+        scores = np.r_[pos, neg]
+        auc, ap = metrics.auc_ap(pos, neg)
+        assert auc == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+        assert ap == pytest.approx(average_precision_score(labels, scores),
+                                   abs=1e-12)
+
+
+def test_auc_ap_need_both_classes():
+    with pytest.raises(ValueError, match="positive and negative"):
+        metrics.auc_ap(np.array([1.0]), np.array([]))
+
+
 def test_clustering_accuracy_is_invariant_to_relabelling():
     y = np.array([0, 0, 1, 1, 2, 2])
     pred = np.array([2, 2, 0, 0, 1, 1])
