@@ -31,6 +31,7 @@ class TensorCache:
 
     def peek(self, tensors: tuple, extra: tuple) -> Any:
         """The cached value, or :data:`MISSING`."""
+        self._drop_stale()
         key = self._key(tensors, extra)
         entry = self.entries.get(key)
         if entry is not None and all(
@@ -42,9 +43,7 @@ class TensorCache:
 
     def put(self, tensors: tuple, extra: tuple, value: Any) -> Any:
         """Cache ``value`` for ``tensors`` (replacing any) and return it."""
-        for stale in [k for k, (refs, _) in self.entries.items()
-                      if any(r is not None and r() is None for r in refs)]:
-            del self.entries[stale]  # its tensors are gone: free the memory
+        self._drop_stale()
         refs = tuple(weakref.ref(t) if t is not None else None
                      for t in tensors)
         self.entries[self._key(tensors, extra)] = (refs, value)
@@ -58,6 +57,15 @@ class TensorCache:
         value = self.peek(tensors, extra)
         return value if value is not MISSING else \
             self.put(tensors, extra, build())
+
+    def _drop_stale(self) -> None:
+        """Free the values of tensors that are gone (at most ``size``
+        entries to look at: microseconds), and then of those that only a
+        freed value held."""
+        while stale := [k for k, (refs, _) in self.entries.items()
+                        if any(r is not None and r() is None for r in refs)]:
+            for key in stale:
+                del self.entries[key]
 
     def clear(self) -> None:
         self.entries.clear()

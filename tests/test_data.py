@@ -123,6 +123,51 @@ def test_split_is_85_5_10_and_fixed_by_seed():
                            test_other.pos_edge_label_index)
 
 
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_large_graph_split_is_pyg_but_for_its_negatives(monkeypatch,
+                                                         directed):
+    from pyg_vgae.data import split as split_module
+    from pyg_vgae.sampling import known_mask
+    graph = gdata.synthetic_graph(num_nodes=300)
+    if directed:  # one direction of each edge
+        keep = graph.edge_index[0] < graph.edge_index[1]
+        graph.edge_index = graph.edge_index[:, keep]
+    pyg = gdata.split_edges(graph, seed=5, directed=directed)
+    monkeypatch.setattr(split_module, "OWN_NEGATIVES_EDGES", 0)
+    ours = gdata.split_edges(graph, seed=5, directed=directed)
+    for theirs, mine in zip(pyg, ours):
+        for key in ("edge_index", "pos_edge_label_index", "pos_edge_label"):
+            assert torch.equal(theirs[key], mine[key]), key
+        assert set(theirs.keys()) == set(mine.keys())
+    if not directed:  # one adjacency to build for both
+        assert ours[1].edge_index is ours[0].edge_index
+    for part in ours[1:]:
+        neg = part.neg_edge_label_index
+        assert neg.shape == part.pos_edge_label_index.shape
+        assert not known_mask(neg, (graph.edge_index, ), graph.num_nodes,
+                              directed=directed).any()
+        assert (neg[0] != neg[1]).all()
+        assert torch.equal(part.neg_edge_label, torch.zeros(neg.size(1)))
+    # The same seed, the same negatives; another seed, others.
+    again = gdata.split_edges(graph, seed=5, directed=directed)
+    other = gdata.split_edges(graph, seed=6, directed=directed)
+    assert torch.equal(again[2].neg_edge_label_index,
+                       ours[2].neg_edge_label_index)
+    assert not torch.equal(other[2].neg_edge_label_index,
+                           ours[2].neg_edge_label_index)
+
+
+def test_large_graph_split_keeps_pyg_for_edge_attributes(monkeypatch):
+    from pyg_vgae.data import split as split_module
+    graph = gdata.synthetic_graph(num_nodes=300)
+    graph.edge_weight = torch.rand(graph.num_edges)
+    expected = gdata.split_edges(graph, seed=2)
+    monkeypatch.setattr(split_module, "OWN_NEGATIVES_EDGES", 0)
+    got = gdata.split_edges(graph, seed=2)
+    assert torch.equal(got[2].neg_edge_label_index,
+                       expected[2].neg_edge_label_index)
+
 def test_split_refuses_tiny_graphs():
     tiny = Data(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1],
                                                               [1, 0]]))
