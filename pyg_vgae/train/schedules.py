@@ -46,19 +46,30 @@ class SeparateGeneratorSchedule(JointSchedule):
         return total / max(count, 1)
 
 
+def _adam(params, **kwargs) -> torch.optim.Adam:
+    """Adam, fused (one kernel per parameter, not a dozen) where every
+    parameter is a float32 / float64 tensor on the CPU or a GPU: on Cora
+    the update took a tenth of a GAE step here in its loop form."""
+    params = list(params)
+    fused = bool(params) and all(
+        p.device.type in ("cpu", "cuda")
+        and p.dtype in (torch.float32, torch.float64) for p in params)
+    return torch.optim.Adam(params, fused=fused or None, **kwargs)
+
+
 def make_optimizers(model, config) -> tuple:
     """``(encoder, discriminator, generator)`` Adam optimisers; the last two
     ``None`` where the model or schedule has no use for them."""
     encoder_params = [p for name, p in model.named_parameters()
                       if not name.startswith("discriminator.")]
-    encoder = torch.optim.Adam(encoder_params, lr=config.lr,
-                               weight_decay=config.weight_decay)
+    encoder = _adam(encoder_params, lr=config.lr,
+                    weight_decay=config.weight_decay)
     discriminator = getattr(model, "discriminator", None)
     disc_params = list(discriminator.parameters()) \
         if isinstance(discriminator, torch.nn.Module) else []
-    disc = torch.optim.Adam(disc_params, lr=config.disc_lr) \
+    disc = _adam(disc_params, lr=config.disc_lr) \
         if disc_params else None
-    generator = torch.optim.Adam(encoder_params, lr=config.lr) \
+    generator = _adam(encoder_params, lr=config.lr) \
         if config.separate_generator else None
     return encoder, disc, generator
 

@@ -104,7 +104,8 @@ class Trainer:
         if self.train_data is not data:
             self.train_data, self.num_nodes = data, data.num_nodes
             self.batches = self.make_batches(data, pos_edge_index)
-        self.model.train()
+        if not self.model.training:  # eval() set every module; undo it
+            self.model.train()
         return self.schedule.epoch(self, self.batches)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
