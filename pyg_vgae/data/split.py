@@ -55,7 +55,11 @@ def split_edges(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.10,
     """An undirected link split through PyG's ``RandomLinkSplit``.
 
     Validation and test negatives are drawn once, from ``seed``; the
-    training graph keeps only training edges. A graph that carries an
+    training graph keeps only training edges. Above
+    :data:`OWN_NEGATIVES_EDGES` undirected edges the negatives come from
+    :func:`pyg_vgae.sampling.sample_negatives` (uniform non-edges drawn
+    with replacement: at that size a repeat is rare), the rest is
+    ``RandomLinkSplit``'s. A graph that carries an
     official split (OGB) gets that split instead, whatever the ratios. Returns
     ``(train, val, test)`` with ``pos_edge_label_index`` and
     ``neg_edge_label_index`` (``split_labels=True``).
