@@ -170,6 +170,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--render", action="store_true",
                         help="only rebuild linkpred.md from the JSON files")
+    parser.add_argument("--redo", action="store_true",
+                        help="run again the cells of --models x --presets "
+                        "already in the JSON (default: keep them)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's choice)")
     args = parser.parse_args()
@@ -195,6 +198,9 @@ def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
     path = out / f"linkpred_{dataset}.json"
     records = json.loads(path.read_text())["results"] \
         if path.exists() else []
+    if args.redo:
+        records = [r for r in records if r["model"] not in args.models
+                   or r["preset"] not in args.presets]
     done = {(r["model"], r["preset"]) for r in records}
     graphs = {}
     for model in args.models:
