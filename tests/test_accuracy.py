@@ -1,5 +1,5 @@
 """Accuracy checks, one or more per dataset family, on report seed 100
-(outside the sweep's tuning seeds 0-2). Marked slow; CI runs them."""
+(outside the sweep's tuning seeds 0-4). Marked slow; CI runs them."""
 import pytest
 
 from pyg_vgae.data import load_dataset

@@ -1,0 +1,64 @@
+"""The validation sweep (benchmarks/sweep.py): what a row means and how the
+table chooses."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import sweep  # noqa: E402
+
+from pyg_vgae.run import Settings  # noqa: E402
+
+
+def trials(rows: dict[str, dict[tuple[str, int], float]]) -> list[dict]:
+    return [{"setting": name, "dataset": dataset, "seed": seed,
+             "val_auc": auc}
+            for name, cells in rows.items()
+            for (dataset, seed), auc in cells.items()]
+
+
+def test_the_chosen_gae_row_is_the_best_preset():
+    # The row the sweep table marks as chosen is what `best` trains (up to
+    # the sweep's shorter epoch budget).
+    chosen = "s6 mask 0.5, decoder dropout 0"
+    row = sweep.settings_of(chosen, "gae", 100)
+    best = Settings.from_preset("best", "gae", 100, progress=False,
+                                **sweep.BUDGET)
+    # Dropout between layers does not exist with one layer.
+    assert row.spec.num_layers == best.spec.num_layers == 1
+    row.spec.dropout = best.spec.dropout
+    assert row == best
+
+
+def test_rows_change_the_fixed_base_not_the_current_preset():
+    base = sweep.settings_of("base", "gae", 100)
+    assert base.spec.num_layers == 2 and base.spec.dropout == 0.7
+    assert base.spec.input_dropout == 0.0
+    assert base.config.epochs == sweep.BUDGET["epochs"]
+    # A row naming a preset keeps that preset's own epochs.
+    paper = sweep.settings_of("paper preset", "argva", 100)
+    assert paper.config.epochs == 200 and paper.config.select == "last"
+
+
+def test_render_ranks_on_every_seed_a_row_ran():
+    # "a" leads on seeds 0-2, "b" on seeds 0-4; "c" ran seeds 0-2 only.
+    grid = {"a": {}, "b": {}, "c": {}}
+    cells = {
+        "a": {(d, s): 0.96 if s < 3 else 0.90
+              for d in ("X", "Y") for s in range(5)},
+        "b": {(d, s): 0.95 for d in ("X", "Y") for s in range(5)},
+        "c": {(d, s): 0.99 for d in ("X", "Y") for s in range(3)},
+    }
+    old = dict(sweep.GRID)
+    sweep.GRID.clear()
+    sweep.GRID.update(grid)
+    try:
+        table = sweep.render(trials(cells), "gae")
+    finally:
+        sweep.GRID.clear()
+        sweep.GRID.update(old)
+    lines = {line.split("|")[1].strip(): line for line in table.splitlines()
+             if line.startswith("| ") and "setting" not in line}
+    assert lines["b"].rstrip().endswith("| chosen |")
+    assert "chosen" not in lines["a"] and "chosen" not in lines["c"]
+    assert "| 96.00 | 96.00 | 96.00 | 93.60 |" in lines["a"]
+    assert "| 99.00 | 99.00 | 99.00 | - |" in lines["c"]
