@@ -182,6 +182,37 @@ def test_masking_hides_each_edge_in_both_directions():
         assert hidden.size(1) > 0 and leaks == 0
 
 
+def test_masking_each_direction_as_maskgae_does():
+    # Each direction is a coin of its own: an edge reaches the encoder
+    # (both ways) unless both directions are masked, and each masked
+    # direction is a target, so at ratio p about p^2 of the edges are
+    # hidden and 2p of them are targets.
+    from pyg_vgae.train.batches import WholeGraph, training_positives
+    graph = synthetic_graph(num_nodes=2000, num_features=8, avg_degree=10)
+    train_data = split_edges(graph)[0]
+    pos = training_positives(train_data, mask_ratio=0.7)
+    torch.manual_seed(0)
+    batch = WholeGraph(train_data, pos, mask_ratio=0.7,
+                       each_direction=True).batch()
+    visible = {tuple(pair) for pair in batch.edge_index.t().tolist()}
+    assert all((v, u) in visible for u, v in visible)
+    edges = {tuple(pair) for pair in pos.t().tolist()}
+    seen = sum(pair in visible for pair in edges) / len(edges)
+    assert seen == pytest.approx(1 - 0.7 ** 2, abs=0.02)
+    targets = batch.pos.t().tolist()
+    assert batch.pos.size(1) / pos.size(1) == pytest.approx(1.4, abs=0.03)
+    assert all((u, v) in edges or (v, u) in edges for u, v in targets)
+    # Both directions masked: the edge is hidden and a target twice.
+    hidden = edges - visible
+    counts = {}
+    for u, v in targets:
+        key = (min(u, v), max(u, v))
+        counts[key] = counts.get(key, 0) + 1
+    assert all(counts.get(pair) == 2 for pair in hidden)
+    with pytest.raises(ValueError, match="mask_ratio above 0"):
+        TrainConfig(mask_each_direction=True)
+
+
 def test_dense_fallback_never_returns_a_reversed_positive():
     from pyg_vgae.sampling import sample_negatives
     # A dense graph stored one way round: only (0, 1) is free... reversed.

@@ -3,7 +3,8 @@ the one step.
 
 * :class:`WholeGraph`: the whole training graph, ``recon_steps`` times an
   epoch; with edge masking each step hides a fresh share of the undirected
-  training edges, in both directions, and reconstructs those.
+  training edges, in both directions, and reconstructs those (or, as
+  MaskGAE does, masks each direction on its own).
 * :class:`NeighborBatches`: mini-batches of training edges from PyG's
   :class:`~torch_geometric.loader.LinkNeighborLoader` with their sampled
   neighbourhoods, so memory is bounded by the batch; the loader's negatives
@@ -64,8 +65,10 @@ class WholeGraph:
     """The whole training graph as the batch."""
 
     def __init__(self, data: Data, pos: Tensor, mask_ratio: float = 0.0,
-                 steps: int = 1, weighted: bool = False):
+                 steps: int = 1, weighted: bool = False,
+                 each_direction: bool = False):
         self.mask_ratio, self.steps = mask_ratio, steps
+        self.each_direction = each_direction
         self.weights = (data.edge_weight, positive_weights(data, pos)) \
             if weighted else (None, None)
         if mask_ratio == 0 and pos.size(1) > pairs.BLOCK:
@@ -89,12 +92,33 @@ class WholeGraph:
                          edge_weight=self.weights[0],
                          pos_weight=self.weights[1],
                          feature_mask=data.get("feature_mask"))
-        # ``pos`` holds each undirected edge once (Trainer.positives), so
-        # a hidden edge is hidden in both directions.
-        hidden = torch.rand(pos.size(1), device=pos.device) < self.mask_ratio
-        visible = to_undirected(pos[:, ~hidden], num_nodes=data.num_nodes)
-        return Batch(data.x, visible, pos[:, hidden], known=pos,
+        if self.each_direction:
+            visible, targets = self.mask_each_direction()
+        else:
+            # ``pos`` holds each undirected edge once (Trainer.positives),
+            # so a hidden edge is hidden in both directions.
+            hidden = torch.rand(pos.size(1), device=pos.device) \
+                < self.mask_ratio
+            visible = to_undirected(pos[:, ~hidden],
+                                    num_nodes=data.num_nodes)
+            targets = pos[:, hidden]
+        return Batch(data.x, visible, targets, known=pos,
                      feature_mask=data.get("feature_mask"))
+
+    def mask_each_direction(self) -> tuple[Tensor, Tensor]:
+        """MaskGAE's edge masking (Li et al., KDD 2023): each direction of
+        an edge is masked on its own with probability ``mask_ratio``; the
+        encoder sees, in both directions, every edge with a direction
+        left, and the targets are the masked directions. An edge masked in
+        one direction only is both seen and a target."""
+        pos = self.pos
+        masked = torch.rand(2, pos.size(1), device=pos.device) \
+            < self.mask_ratio
+        visible = to_undirected(pos[:, ~(masked[0] & masked[1])],
+                                num_nodes=self.data.num_nodes)
+        targets = torch.cat([pos[:, masked[0]], pos.flip(0)[:, masked[1]]],
+                            dim=1)
+        return visible, targets
 
 
 def check_available() -> None:

@@ -41,6 +41,10 @@ class TrainConfig:
             step hides this share of the training edges from the encoder
             and reconstructs only those, so the model learns to predict
             edges it does not see. ``0`` disables it (sampled loss only).
+        mask_each_direction: Mask each direction of an undirected edge on
+            its own, as MaskGAE's code does (an edge stays visible while
+            one direction is left, and each masked direction is a target),
+            instead of hiding whole edges.
         weight_likelihood: Weighted edges: the encoder uses
             ``edge_weight`` and the loss reconstructs the weights under
             ``"bce"`` (weights in [0, 1]), ``"poisson"`` (counts) or
@@ -80,6 +84,7 @@ class TrainConfig:
     batch_size: int | None = None
     num_neighbors: tuple[int, ...] = (10, 10)
     mask_ratio: float = 0.0
+    mask_each_direction: bool = False
     separate_generator: bool = False
     grad_clip: float | None = None
     patience: int | None = None
@@ -136,6 +141,9 @@ class TrainConfig:
             raise ValueError("weighted edges train full batch with the "
                              "sampled loss: drop mask_ratio, batch_size and "
                              "recon='full'")
+        if self.mask_each_direction and self.mask_ratio == 0:
+            raise ValueError("mask_each_direction needs edge masking: set "
+                             "mask_ratio above 0")
         if self.mask_ratio > 0 and self.recon == "full":
             raise ValueError("edge masking reconstructs the hidden edges "
                              "only, which the full loss cannot: use "

@@ -94,9 +94,15 @@ class Trainer:
             return NeighborBatches(train_data, pos, config.num_neighbors,
                                    config.batch_size, self.model.neg_ratio,
                                    self.device)
+        if config.mask_each_direction and getattr(self.model, "directed",
+                                                  False):
+            raise ValueError("mask_each_direction masks the two directions "
+                             "of undirected edges; a directed model masks "
+                             "each edge as given: drop mask_each_direction")
         return WholeGraph(train_data, pos, config.mask_ratio,
                           config.recon_steps,
-                          weighted=config.weight_likelihood is not None)
+                          weighted=config.weight_likelihood is not None,
+                          each_direction=config.mask_each_direction)
 
     def train_step(self, data: Data, pos_edge_index: torch.Tensor) -> float:
         """One epoch of updates on ``data`` with positives
