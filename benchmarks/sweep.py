@@ -142,12 +142,11 @@ GRID.update({
 #: Stage 7: MaskGAE's code masks each direction of an edge on its own
 #: (``mask_each_direction``): at its ratio 0.7 about half the edges are
 #: hidden, as at our 0.5, but edges masked one way only stay visible and
-#: are targets too.
+#: are targets too. Seeds 0-4: 96.843 against 96.844, not taken.
 STAGE6_BEST = {**STAGE5_BEST, "decoder_dropout": 0.0}
 GRID.update({
     "s7 each direction 0.7": {**STAGE6_BEST, "mask_each_direction": True,
                               "mask_ratio": 0.7},
-    "s7 each direction 0.5": {**STAGE6_BEST, "mask_each_direction": True},
 })
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
