@@ -130,7 +130,8 @@ BEST_CHOICES = {
     "(stage 5; MaskGAE's own mask ratio 0.7 gave 96.57)",
     "GAE: no dropout on the decoder's input (MaskGAE: 0.2)":
         "seeds 0-4: 96.839 -> 96.844 (stage 6: a tie, taken by the rule "
-        "'highest mean'; 3 times faster than stage 2's two-layer winner)",
+        "'highest mean'; 37 s per sweep trial against 60 s for stage "
+        "2's two-layer winner)",
 }
 #: VGAE keeps stage 2's two-layer encoder: the output activation of
 #: MaskGAE's encoder does not apply to mu and log sigma, and the sweep did
