@@ -190,8 +190,9 @@ def main() -> None:
 
 
 def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
-    """Run every model x preset on one dataset; the JSON is rewritten after
-    each cell, so an interrupted run keeps what it finished."""
+    """Run every model x preset on one dataset. The JSON is rewritten after
+    each seed, so an interrupted run keeps the seeds it finished and a
+    rerun goes on with the missing ones."""
     if args.seed < 100:
         raise SystemExit("report seeds start at 100: seeds below are the "
                          "sweep's tuning seeds")
@@ -201,34 +202,36 @@ def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
     if args.redo:
         records = [r for r in records if r["model"] not in args.models
                    or r["preset"] not in args.presets]
-    done = {(r["model"], r["preset"]) for r in records}
     graphs = {}
     for model in args.models:
         for label in args.presets:
-            if (model, label) in done:
+            if label == "PyG" and model not in ("gae", "vgae"):
                 continue
-            if label == "PyG":
-                if model not in ("gae", "vgae"):
+            record = next((r for r in records if r["model"] == model
+                           and r["preset"] == label), None)
+            if record is None:
+                record = {"dataset": dataset, "model": model,
+                          "preset": label, "runs": []}
+                records.append(record)
+            normalize = True if label == "PyG" else \
+                preset_data(label, model)["normalize_features"]
+            for seed in seeds:
+                if any(run["seed"] == seed for run in record["runs"]):
                     continue
-                normalize = True
-            else:
-                normalize = preset_data(label, model)["normalize_features"]
-            if normalize not in graphs:
-                graphs[normalize] = load_dataset(dataset, args.root,
-                                                 normalize_features=normalize)
-            data = graphs[normalize]
-            runs = [dict(seed=seed, **(run_pyg(model, data, seed)
-                                       if label == "PyG" else
-                                       run_ours(model, data, label, seed)))
-                    for seed in seeds]
-            records.append({"dataset": dataset, "model": model,
-                            "preset": label, "runs": runs})
-            meta = {"torch": torch.__version__,
-                    "threads": torch.get_num_threads()}
-            path.write_text(json.dumps({"meta": meta, "results": records},
-                                       indent=2))
+                if normalize not in graphs:
+                    graphs[normalize] = load_dataset(
+                        dataset, args.root, normalize_features=normalize)
+                data = graphs[normalize]
+                record["runs"].append(dict(seed=seed, **(
+                    run_pyg(model, data, seed) if label == "PyG" else
+                    run_ours(model, data, label, seed))))
+                meta = {"torch": torch.__version__,
+                        "threads": torch.get_num_threads()}
+                path.write_text(json.dumps({"meta": meta,
+                                            "results": records}, indent=2))
+            runs = record["runs"]
             print(f"{dataset} {model} {label}: AUC {cell(runs, 'auc')} "
-                  f"AP {cell(runs, 'ap')}", flush=True)
+                  f"AP {cell(runs, 'ap')} ({len(runs)} runs)", flush=True)
 
 
 if __name__ == "__main__":
