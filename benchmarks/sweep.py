@@ -158,12 +158,17 @@ def grid(model: str) -> dict[str, dict]:
     return ADVERSARIAL_GRID if model in ("arga", "argva") else GRID
 
 
+def _row(model: str, name: str) -> tuple[str | None, dict]:
+    """A row's named preset (``None``: the sweep's base) and its changes."""
+    overrides = dict(grid(model)[name])
+    return overrides.pop("preset", None), overrides
+
+
 def settings_of(name: str, model: str, in_channels: int) -> Settings:
     """A row's settings: a named preset (``"preset"`` key, with its own
     epochs), else the sweep's base with the row's changes and
     :data:`BUDGET`."""
-    overrides = dict(grid(model)[name])
-    preset_name = overrides.pop("preset", None)
+    preset_name, overrides = _row(model, name)
     if preset_name is not None:
         return Settings.from_preset(preset_name, model, in_channels,
                                     **overrides, progress=False)
@@ -177,15 +182,14 @@ def settings_of(name: str, model: str, in_channels: int) -> Settings:
 
 
 def trial(data, model: str, name: str, seed: int) -> dict:
-    overrides = dict(grid(model)[name])
-    base = overrides.pop("preset", "sweep base")
-    budget = BUDGET if base == "sweep base" else {}
+    preset_name, overrides = _row(model, name)
     settings = settings_of(name, model, data.num_features)
     run, _ = run_seed(data, settings, seed, score_test=False)
     return {"setting": name, "dataset": data.name, "seed": seed,
             "val_auc": run["val_auc"], "val_ap": run["val_ap"],
             "best_epoch": run["best_epoch"], "seconds": run["seconds"],
-            "preset": base, "overrides": overrides, "budget": budget}
+            "preset": preset_name or "sweep base", "overrides": overrides,
+            "budget": {} if preset_name else BUDGET}
 
 
 def _mean_auc(trials: list[dict], name: str, dataset: str,
