@@ -16,8 +16,9 @@ resident memory is its own): a stochastic block model with
 * ``minibatch``: ours with ``--batch-size`` training edges per step
   (``LinkNeighborLoader``), memory bounded by the batch.
 
-Every child process keeps freed memory for reuse, as the ``pyg-vgae``
-command does (:mod:`pyg_vgae.allocator`), whichever model it runs.
+Every child process puts large tensors on transparent huge pages, as the
+``pyg-vgae`` command does (:mod:`pyg_vgae.allocator`), whichever model it
+runs.
 
 Reported: the steady-state epoch (median of the epochs after the first),
 the setup (everything before the second epoch: split, build, first epoch),
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -38,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, markdown_table, write_results  # noqa: E402
+from pyg_vgae.allocator import HUGE_PAGES_ENV  # noqa: E402
 
 LATENT, HIDDEN = 16, 32
 
@@ -129,9 +132,6 @@ def peak_gib() -> float:
 
 def child(args: argparse.Namespace) -> dict:
     import torch
-    from pyg_vgae.allocator import reuse_freed_memory
-    # What the pyg-vgae command does to its process, for both columns.
-    reuse_freed_memory()
     torch.set_num_threads(args.threads)
     data = graph(args.child, args.edges_per_node)
     if args.impl == "pyg":
@@ -146,12 +146,14 @@ def child(args: argparse.Namespace) -> dict:
 
 
 def run_child(args: argparse.Namespace, size: int, impl: str) -> dict | None:
+    # What the pyg-vgae command does to its process, for every column.
+    env = {**os.environ, HUGE_PAGES_ENV: "1"}
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(size), "--impl", impl,
          "--edges-per-node", str(args.edges_per_node), "--epochs",
          str(args.epochs), "--threads", str(args.threads),
          "--batch-size", str(args.batch_size)],
-        capture_output=True, text=True)
+        capture_output=True, text=True, env=env)
     if done.returncode != 0:
         print(f"{impl} at {size} nodes failed:\n{done.stderr[-2000:]}")
         return None

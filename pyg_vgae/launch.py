@@ -20,8 +20,8 @@ def _on_interrupt(signum, frame) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
-    from .allocator import reuse_freed_memory
-    reuse_freed_memory()  # this process is ours: see pyg_vgae.allocator
+    from .allocator import use_huge_pages
+    use_huge_pages()  # before torch loads: see pyg_vgae.allocator
     try:
         from .cli import main as cli_main
         if _interrupted:

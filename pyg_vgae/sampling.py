@@ -176,6 +176,8 @@ def _rejection_sample(known: Tensor, num_samples: int, draw,
         batch = torch.stack([source[fresh], target[fresh]])[:, :missing]
         found.append(batch)
         missing -= batch.size(1)
+    if len(found) == 1 and found[0].is_contiguous():
+        return found[0]  # at 1M nodes a copy of 136 MB saved
     return torch.cat(found, dim=1)
 
 

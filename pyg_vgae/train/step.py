@@ -93,10 +93,11 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
         recon = model.recon_loss(z, batch.pos, negatives(model, batch))
     terms, loss = {"recon": recon.detach()}, recon
     if isinstance(model, _Variational):
-        mu, logstd = model.__mu__, model.__logstd__
-        if batch.kl_nodes is not None:
-            mu, logstd = mu[batch.kl_nodes], logstd[batch.kl_nodes]
-        kl = model.kl_loss(mu, logstd)
+        if batch.kl_nodes is None:  # the clamped logstd of encode()
+            kl = model.kl_loss()
+        else:
+            kl = model.kl_loss(model.__mu__[batch.kl_nodes],
+                               model.__logstd__[batch.kl_nodes])
         terms["kl"] = kl.detach()
         loss = loss + trainer.kl_weight() * kl
     if config.feature_weight > 0:
