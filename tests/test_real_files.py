@@ -75,6 +75,36 @@ def test_string_one_based_sparse_and_huge_ids(tmp_path, caplog):
         assert message in caplog.text, name
 
 
+@pytest.mark.parametrize("name, content, fast", [
+    ("comma.csv", "# a comment\n\n" + RING, True),
+    ("tab.tsv", ring_lines("{}\t{}\n"), True),
+    ("spaces.txt", ring_lines("{}   {}\n"), True),
+    ("header.csv", "src,dst\n" + ring_lines("{},{}\n", offset=1), True),
+    ("weights.csv", ring_lines("{};{};0.5\n"), True),
+    ("sparse.csv", RING + "3,99999999999\n", True),
+    ("crlf.csv", RING.replace("\n", "\r\n"), True),
+    ("tab_space.txt", ring_lines("{}\t {}\n"), True),
+    ("two_seps.txt", ring_lines("{},{}\n") + "3;4\n", False),
+    ("negative.csv", RING + "-1,3\n", False),
+    ("names.csv", ring_lines("n{},n{}\n"), False),
+])
+def test_integer_edge_lists_read_fast_as_the_general_reader_does(
+        tmp_path, monkeypatch, name, content, fast):
+    from pyg_vgae.data import files
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert (files._plain_integer_pairs(path) is not None) == fast
+    if name == "negative.csv":
+        with pytest.raises(ValueError, match=r"negative.csv:25: .*negative"):
+            read_edge_list(path)
+        return
+    read_fast = read_edge_list(path)
+    monkeypatch.setattr(files, "_plain_integer_pairs", lambda path: None)
+    read_general = read_edge_list(path)
+    assert torch.equal(read_fast[0], read_general[0])
+    assert read_fast[1] == read_general[1]
+
+
 def test_mixed_ids_name_the_line(tmp_path):
     (tmp_path / "g.csv").write_text("0,1\n1,two\n")
     with pytest.raises(ValueError, match=r"g.csv:2: .*integers throughout"):
