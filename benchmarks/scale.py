@@ -151,7 +151,8 @@ def run_child(args: argparse.Namespace, size: int, impl: str) -> dict | None:
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(size), "--impl", impl,
          "--edges-per-node", str(args.edges_per_node), "--epochs",
-         str(args.epochs), "--threads", str(args.threads),
+         str(args.minibatch_epochs if impl == "minibatch" else args.epochs),
+         "--threads", str(args.threads),
          "--batch-size", str(args.batch_size)],
         capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -237,6 +238,9 @@ def main() -> None:
     parser.add_argument("--pyg-max", type=int, default=1_000_000,
                         help="largest size PyG's model is run at")
     parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--minibatch-epochs", type=int, default=2,
+                        help="epochs of the mini-batch runs (the first is "
+                        "setup, so at least 2)")
     parser.add_argument("--minibatch-sizes", type=int, nargs="*",
                         default=[], help="sizes to also train on "
                         "mini-batches (slow without pyg-lib)")

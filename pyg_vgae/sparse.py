@@ -13,7 +13,10 @@ but
   never served a stale matrix), and propagates with sparse-dense products;
 * multiplies sparse features as a CSR matrix, with a hand-written backward
   pass (:math:`\partial L / \partial W = (X^\top G)^\top`) that never makes
-  :math:`X` dense.
+  :math:`X` dense;
+* propagates fixed dense input features once, :math:`\hat{A} X W =
+  (\hat{A} X) W`: the first layer then needs no sparse product at all,
+  forward or backward.
 """
 from __future__ import annotations
 
@@ -35,12 +38,15 @@ SPARSE_FEATURE_DENSITY = 0.1
 
 _adjacency_cache = TensorCache()
 _feature_cache = TensorCache()
+_propagated_cache = TensorCache(size=4)
 
 
 def clear_caches() -> None:
-    """Forget every cached adjacency and sparse feature matrix."""
+    """Forget every cached adjacency, sparse feature matrix and propagated
+    feature matrix."""
     _adjacency_cache.clear()
     _feature_cache.clear()
+    _propagated_cache.clear()
 
 
 class _SparseProduct(torch.autograd.Function):
@@ -187,12 +193,38 @@ def sparse_features(x: Tensor) -> SparseMatrix | None:
     return _feature_cache.get((x, ), (x.device, ), build)
 
 
-def linear(lin: torch.nn.Module, x: Tensor) -> Tensor:
-    """``lin(x)`` without its bias, :math:`X W^\top`, with mostly-zero
-    features multiplied as a cached CSR matrix (a lazy ``in_channels=-1``
-    layer is sized first)."""
+def propagated_features(adjacency: SparseMatrix, x: Tensor,
+                        out_channels: int) -> Tensor | None:
+    r""":math:`\hat{A} X` (cached per ``x`` and graph) for dense features
+    that need no gradient and have at most twice the layer's
+    ``out_channels``, else ``None``. Propagating costs one product of
+    width :math:`F` and spares two of width :math:`C` every step
+    (:math:`\hat{A}(XW)` forward, :math:`\hat{A}^\top G` backward), so with
+    :math:`F \le 2C` it never costs more, even when ``x`` changes every
+    step (input dropout). Sparse features are never propagated:
+    :math:`\hat{A} X` is denser than :math:`X` (on Cora about five times
+    the non-zeros). At 1M nodes with 32 features this spares two of a VGAE
+    step's four widest sparse products."""
+    if x.requires_grad or x.layout != torch.strided or x.dim() != 2 \
+            or x.size(1) > 2 * out_channels \
+            or sparse_features(x) is not None:
+        return None
+    with torch.no_grad():
+        return _propagated_cache.get((x, adjacency.matrix), (),
+                                     lambda: adjacency.matrix @ x)
+
+
+def _initialize(lin: torch.nn.Module, x: Tensor) -> None:
+    """Size a lazy ``in_channels=-1`` layer from ``x``."""
     if hasattr(lin, "_hook"):
         lin.initialize_parameters(lin, (x, ))
+
+
+def linear(lin: torch.nn.Module, x: Tensor) -> Tensor:
+    r"""``lin(x)`` without its bias, :math:`X W^\top`, with mostly-zero
+    features multiplied as a cached CSR matrix (a lazy ``in_channels=-1``
+    layer is sized first)."""
+    _initialize(lin, x)
     features = sparse_features(x)
     if features is not None:
         return features @ lin.weight.t()
@@ -220,7 +252,12 @@ class CachedGCNConv(GCNConv):
         adjacency = normalized_adjacency(edge_index, edge_weight, x.size(0),
                                          self.improved, self.add_self_loops,
                                          x.dtype)
-        out = adjacency @ linear(self.lin, x)
+        propagated = propagated_features(adjacency, x, self.out_channels)
+        if propagated is not None:
+            _initialize(self.lin, x)
+            out = F.linear(propagated, self.lin.weight)
+        else:
+            out = adjacency @ linear(self.lin, x)
         if self.bias is not None:
             # in place: the product's output is not saved for backward,
             # and at 1M nodes this spares a fresh 128 MB tensor

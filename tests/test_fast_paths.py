@@ -72,6 +72,32 @@ def test_cache_never_serves_a_stale_graph():
     assert len(_adjacency_cache.entries) <= entries
 
 
+@pytest.mark.parametrize("width, propagated", [(10, True), (9, False)])
+def test_narrow_dense_features_are_propagated_once_and_never_stale(
+        width, propagated):
+    from pyg_vgae import sparse
+    clear_caches()
+    x, edge_index = torch.randn(30, 20), erdos_renyi_graph(30, 0.2)
+    torch.manual_seed(0)
+    reference = GCNConv(20, width)
+    cached = CachedGCNConv(20, width)
+    cached.load_state_dict(reference.state_dict())
+    for call in range(2):
+        reference.zero_grad(), cached.zero_grad()
+        expected, got = reference(x, edge_index), cached(x, edge_index)
+        assert torch.allclose(expected, got, atol=1e-5)
+        expected.square().sum().backward()
+        got.square().sum().backward()
+        for a, b in zip(reference.parameters(), cached.parameters()):
+            assert torch.allclose(a.grad, b.grad, atol=1e-4)
+    # 20 features: propagated for 10 outputs (A X costs no more than the
+    # two products of width 10 it spares), not for 9.
+    assert len(sparse._propagated_cache.entries) == int(propagated)
+    x[:3] += 1.0  # in place: its propagation must not be served again
+    assert torch.allclose(cached(x, edge_index), reference(x, edge_index),
+                          atol=1e-5)
+
+
 def test_cached_conv_falls_back_for_gradients_through_edge_weights():
     x = torch.randn(30, 20)
     edge_index = erdos_renyi_graph(30, 0.2)

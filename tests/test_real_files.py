@@ -87,6 +87,8 @@ def test_string_one_based_sparse_and_huge_ids(tmp_path, caplog):
     ("two_seps.txt", ring_lines("{},{}\n") + "3;4\n", False),
     ("negative.csv", RING + "-1,3\n", False),
     ("names.csv", ring_lines("n{},n{}\n"), False),
+    ("floats.csv", RING + "1.5,2\n", False),
+    ("exponent.csv", RING + "1e3,2\n", False),
 ])
 def test_integer_edge_lists_read_fast_as_the_general_reader_does(
         tmp_path, monkeypatch, name, content, fast):
@@ -94,8 +96,9 @@ def test_integer_edge_lists_read_fast_as_the_general_reader_does(
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     assert (files._plain_integer_pairs(path) is not None) == fast
-    if name == "negative.csv":
-        with pytest.raises(ValueError, match=r"negative.csv:25: .*negative"):
+    if name in ("negative.csv", "floats.csv", "exponent.csv"):
+        with pytest.raises(ValueError, match=rf"{name}:25: .*(negative|"
+                           rf"integers)"):
             read_edge_list(path)
         return
     read_fast = read_edge_list(path)

@@ -181,11 +181,13 @@ def _plain_integer_pairs(path: Path) -> Tensor | None:
         with opener(path, "rt", encoding="utf-8-sig") as file, \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "no data"
+            # numpy parses "1.5" as an int through a float, with a warning
+            warnings.simplefilter("error", DeprecationWarning)
             pairs = np.loadtxt(file, dtype=np.int64, comments="#",
                                delimiter=separator, usecols=(0, 1),
                                skiprows=_first_row(file) + skip, ndmin=2)
     except (ValueError, OverflowError, IndexError, UnicodeDecodeError,
-            EOFError, OSError):
+            EOFError, OSError, DeprecationWarning):
         return None
     values = torch.from_numpy(pairs).reshape(-1)
     if values.numel() == 0 or int(values.min()) < 0:
