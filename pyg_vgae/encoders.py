@@ -26,7 +26,7 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
-from .sparse import CachedGCN, linear
+from .sparse import CachedGCN, CachedGCNConv, dropout_stored, linear
 
 #: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
 #: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
@@ -172,8 +172,9 @@ class GNNEncoder(torch.nn.Module):
             raise ValueError(f"{type(self.gnn.convs[0]).__name__} does not "
                              f"use edge weights; drop edge_weight or use "
                              f"conv='gcn'")
-        if self.input_dropout > 0 and x.layout == torch.strided:
-            x = F.dropout(x, self.input_dropout, training=self.training)
+        if self.input_dropout > 0 and x.layout == torch.strided \
+                and self.training:
+            x = self._input_dropout(x, edge_index, edge_weight)
         out = self.gnn(x, edge_index, edge_weight=edge_weight)
         if self.skip is not None:
             out = out + linear(self.skip, x)
@@ -185,6 +186,18 @@ class GNNEncoder(torch.nn.Module):
             mu, logstd = out.chunk(2, dim=-1)
             return mu, logstd
         return out
+
+    def _input_dropout(self, x: Tensor, edge_index: Adj,
+                       edge_weight: Tensor | None) -> Tensor:
+        """Dropout on the input features; on the stored values of large
+        mostly-zero ones where the first GCN layer takes them sparse
+        (:func:`pyg_vgae.sparse.dropout_stored`)."""
+        first = self.gnn.convs[0]
+        dropped = dropout_stored(x, self.input_dropout) \
+            if isinstance(first, CachedGCNConv) \
+            and first._can_cache(x, edge_index, edge_weight) else None
+        return F.dropout(x, self.input_dropout) if dropped is None \
+            else dropped
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, "

@@ -392,3 +392,40 @@ def test_pair_dot_backward_groups_reused_pairs_as_csr(monkeypatch):
     ordered = edge_index[:, edge_index[0].argsort()]
     torch.autograd.grad(pairs.pair_dot(z, z, ordered).sum(), z)
     assert pairs._groupings.peek((ordered, ), (0, 9, 9))[2] is None
+
+
+def test_input_dropout_of_large_sparse_features_acts_on_stored_values(
+        monkeypatch):
+    from pyg_vgae import GNNEncoder, sparse
+    clear_caches()
+    torch.manual_seed(0)
+    x, edge_index = sparse_x(200, 50), erdos_renyi_graph(200, 0.05)
+    assert sparse.dropout_stored(x, 0.5) is None  # small: the dense mask
+    monkeypatch.setattr(sparse, "DENSE_DROPOUT_MAX", 100)
+    dropped = sparse.dropout_stored(x, 0.5)
+    dense = dropped.to_dense()
+    stored = x != 0
+    assert not dense[~stored].any()  # zeros stay zeros
+    kept = dense[stored] != 0
+    assert torch.allclose(dense[stored][kept], 2 * x[stored][kept])
+    assert 0.4 < kept.float().mean() < 0.6
+    # The product matrices cached with it are those of its dense form.
+    matrices = sparse.sparse_features(dropped)
+    assert torch.allclose(matrices.matrix.to_dense(), dense)
+    assert torch.allclose(matrices.matrix_t.to_dense(), dense.t())
+    # Through an encoder: the same output and weight gradients as a
+    # reference conv fed the dense dropped features.
+    encoder = GNNEncoder(50, 8, 8, num_layers=1, input_dropout=0.5)
+    reference = GCNConv(50, 8)
+    reference.load_state_dict(encoder.gnn.convs[0].state_dict())
+    torch.manual_seed(3)
+    out = encoder(x, edge_index)
+    torch.manual_seed(3)
+    expected = reference(sparse.dropout_stored(x, 0.5).to_dense(),
+                         edge_index)
+    assert torch.allclose(out, expected, atol=1e-5)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    for a, b in zip(encoder.gnn.convs[0].parameters(),
+                    reference.parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-4)
