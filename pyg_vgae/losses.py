@@ -194,7 +194,8 @@ class _GaussianKL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, mu: Tensor, logstd: Tensor) -> Tensor:
         var = logstd.mul(2).exp_()
-        nodes = mu.numel() // max(mu.size(-1), 1) if mu.dim() else 1
+        nodes = max(mu.numel() // max(mu.size(-1), 1), 1) if mu.dim() \
+            else 1
         ctx.save_for_backward(mu, var)
         ctx.nodes = nodes
         # sum of (mu^2 + sigma^2 - 2 log sigma - 1), halved, per node

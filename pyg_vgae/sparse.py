@@ -30,7 +30,7 @@ from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.models import GCN
 
-from .cache import TensorCache
+from .cache import MISSING, TensorCache
 
 #: Features with at most this share of non-zeros are multiplied as sparse.
 SPARSE_FEATURE_DENSITY = 0.1
@@ -238,17 +238,22 @@ def propagated_features(adjacency: SparseMatrix, x: Tensor,
     width :math:`F` and spares two of width :math:`C` every step
     (:math:`\hat{A}(XW)` forward, :math:`\hat{A}^\top G` backward), so with
     :math:`F \le 2C` it never costs more, even when ``x`` changes every
-    step (input dropout). Sparse features are never propagated:
-    :math:`\hat{A} X` is denser than :math:`X` (on Cora about five times
-    the non-zeros). At 1M nodes with 32 features this spares two of a VGAE
-    step's four widest sparse products."""
+    step (input dropout). Without gradients (evaluation), where hidden
+    layers' inputs need none either, only a propagation made in training
+    is used. Sparse features are never propagated: :math:`\hat{A} X` is
+    denser than :math:`X` (on Cora about five times the non-zeros). At 1M
+    nodes with 32 features this spares two of a VGAE step's four widest
+    sparse products."""
     if x.requires_grad or x.layout != torch.strided or x.dim() != 2 \
             or x.size(1) > 2 * out_channels \
             or sparse_features(x) is not None:
         return None
+    key = (x, adjacency.matrix)
+    if not torch.is_grad_enabled():
+        found = _propagated_cache.peek(key, ())
+        return None if found is MISSING else found
     with torch.no_grad():
-        return _propagated_cache.get((x, adjacency.matrix), (),
-                                     lambda: adjacency.matrix @ x)
+        return _propagated_cache.get(key, (), lambda: adjacency.matrix @ x)
 
 
 def _initialize(lin: torch.nn.Module, x: Tensor) -> None:

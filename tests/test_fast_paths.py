@@ -429,3 +429,22 @@ def test_input_dropout_of_large_sparse_features_acts_on_stored_values(
     for a, b in zip(encoder.gnn.convs[0].parameters(),
                     reference.parameters()):
         assert torch.allclose(a.grad, b.grad, atol=1e-4)
+
+
+def test_evaluation_propagates_no_hidden_layer():
+    from pyg_vgae import GCNEncoder, sparse
+    clear_caches()
+    x, edge_index = torch.randn(40, 8), erdos_renyi_graph(40, 0.2)
+    encoder = GCNEncoder(8, 16, 16)
+    with torch.no_grad():
+        encoder(x, edge_index)
+    assert not sparse._propagated_cache.entries  # nothing made in eval
+    encoder(x, edge_index)  # training: the input layer's A X
+    with torch.no_grad():
+        expected = encoder(x, edge_index)
+    cached, = [value for _, value in
+                   sparse._propagated_cache.entries.values()]
+    assert cached.shape == (40, 8)
+    clear_caches()
+    with torch.no_grad():
+        assert torch.allclose(encoder(x, edge_index), expected, atol=1e-5)
