@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from .cache import MISSING, TensorCache
-from .sparse import _compressed, index_dtype, row_pointers
+from .sparse import _compressed, index_dtype, row_pointers, spmm
 
 #: Pairs per block: 32k x 16 floats (2 MiB) per buffer fits in cache;
 #: 16k-64k measured alike.
@@ -43,10 +43,49 @@ BLOCK = 1 << 15
 def pair_dot(source: Tensor, target: Tensor, edge_index: Tensor) -> Tensor:
     """``(source[edge_index[0]] * target[edge_index[1]]).sum(1)``, blocked
     on the CPU (once differentiable); ``source`` may be ``target``."""
-    if source.device.type != "cpu" or edge_index.size(1) <= BLOCK:
-        return (source.index_select(0, edge_index[0])
-                * target.index_select(0, edge_index[1])).sum(dim=1)
-    return _BlockedPairDot.apply(source, target, edge_index)
+    if source.device.type != "cpu":
+        return _plain_pair_dot(source, target, edge_index)
+    if edge_index.size(1) > BLOCK:
+        return _BlockedPairDot.apply(source, target, edge_index)
+    if torch.is_grad_enabled() and (source.requires_grad
+                                    or target.requires_grad):
+        return _PairDot.apply(source, target, edge_index)
+    return _plain_pair_dot(source, target, edge_index)
+
+
+def _plain_pair_dot(source: Tensor, target: Tensor, edge_index: Tensor
+                    ) -> Tensor:
+    return (source.index_select(0, edge_index[0])
+            * target.index_select(0, edge_index[1])).sum(dim=1)
+
+
+class _PairDot(torch.autograd.Function):
+    """The plain product in one autograd node: the same operations as
+    autograd's four (and the same sums, so the same bits), without their
+    bookkeeping: a Cora training step (9k pairs) 0.1 ms faster."""
+
+    @staticmethod
+    def forward(ctx, source: Tensor, target: Tensor,
+                edge_index: Tensor) -> Tensor:
+        left = source.index_select(0, edge_index[0])
+        right = target.index_select(0, edge_index[1])
+        ctx.save_for_backward(left, right, edge_index)
+        ctx.same, ctx.sizes = source is target, (source.size(0),
+                                                 target.size(0))
+        return (left * right).sum(dim=1)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        left, right, edge_index = ctx.saved_tensors
+        grad = grad.unsqueeze(1)
+        grads = [None, None]
+        for side, (size, other) in enumerate(zip(ctx.sizes, (right, left))):
+            if ctx.needs_input_grad[side] or ctx.same:
+                grads[side] = other.new_zeros(size, other.size(1)).index_add_(
+                    0, edge_index[side], grad * other)
+        if ctx.same:  # one tensor in both roles: one gradient
+            return grads[0] + grads[1], None, None
+        return grads[0], grads[1], None
 
 
 def _blocks(count: int):
@@ -95,7 +134,7 @@ def _side_grad(grad: Tensor, edge_index: Tensor, side: int, other: Tensor,
         values = grad if order is None else grad[order]
         weights = _compressed(crow, col, values.to(other.dtype).contiguous(),
                               shape)
-        return weights @ other
+        return spmm(weights, other)
     out = torch.zeros_like(like)
     gathered = other.new_empty(BLOCK, other.size(1))
     for start, end in _blocks(grad.numel()):

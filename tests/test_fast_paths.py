@@ -256,6 +256,31 @@ def test_blocked_pair_dot_matches_the_plain_product_and_gradient(
         assert torch.allclose(got, want)
 
 
+
+@pytest.mark.parametrize("roles", ["same", "both", "source only"])
+def test_small_pair_dot_gives_autograds_bits(roles):
+    from pyg_vgae import pairs
+    torch.manual_seed(3)
+    source = torch.randn(30, 16, requires_grad=True)
+    target = source if roles == "same" else torch.randn(
+        30, 16, requires_grad=roles == "both")
+    edge_index = torch.randint(0, 30, (2, 200))
+    weights = torch.randn(200)
+    inputs = [source] if roles != "both" else [source, target]
+    ours = pairs.pair_dot(source, target, edge_index)
+    plain = pairs._plain_pair_dot(source, target, edge_index)
+    assert ours.grad_fn.name().startswith("_PairDot")
+    assert torch.equal(ours, plain)
+    for got, want in zip(
+            torch.autograd.grad((ours * weights).sum(), inputs),
+            torch.autograd.grad((plain * weights).sum(), inputs)):
+        assert torch.equal(got, want)
+    assert torch.autograd.gradcheck(
+        lambda s, t: pairs._PairDot.apply(s, s if roles == "same" else t,
+                                          edge_index),
+        (source.double().detach().requires_grad_(),
+         target.double().detach().requires_grad_()))
+
 def test_csr_builder_sums_duplicates_in_any_order():
     from pyg_vgae.sparse import _csr
     torch.manual_seed(0)
@@ -283,6 +308,33 @@ def test_csr_transpose_keeps_rows_in_column_order():
     crow, cols = transposed.crow_indices(), transposed.col_indices()
     for start, end in zip(crow[:-1].tolist(), crow[1:].tolist()):
         assert cols[start:end].tolist() == sorted(cols[start:end].tolist())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("index_dtype", [torch.int32, torch.int64])
+def test_spmm_equals_the_csr_product(dtype, index_dtype):
+    from pyg_vgae.sparse import _csr, spmm
+    torch.manual_seed(2)
+    row, col = torch.randint(0, 9, (2, 40))
+    row[row == 4] = 5  # row 4 is empty
+    value = torch.randn(40, dtype=dtype)
+    matrix = _csr(row, col, value, (9, 11))
+    matrix = torch.sparse_csr_tensor(matrix.crow_indices().to(index_dtype),
+                                     matrix.col_indices().to(index_dtype),
+                                     matrix.values(), matrix.shape)
+    dense = torch.randn(11, 3, dtype=dtype)
+    out = spmm(matrix, dense)
+    assert out.dtype == dtype and out.shape == (9, 3)
+    assert torch.allclose(out, matrix.to_dense() @ dense)
+    assert torch.equal(out[4], torch.zeros(3, dtype=dtype))
+    # a non-contiguous right-hand side, and no entries at all
+    assert torch.allclose(spmm(matrix, dense.t().contiguous().t()), out)
+    empty = torch.sparse_csr_tensor(torch.zeros(4, dtype=index_dtype),
+                                    torch.zeros(0, dtype=index_dtype),
+                                    torch.zeros(0, dtype=dtype), (3, 11))
+    assert torch.equal(spmm(empty, dense), torch.zeros(3, 3, dtype=dtype))
+    with pytest.raises(RuntimeError):  # shapes that do not match: ``@``'s
+        spmm(matrix, torch.randn(12, 3, dtype=dtype))
 
 _HUGE_PAGES = """
 import sys
