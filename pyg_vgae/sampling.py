@@ -26,27 +26,31 @@ from .cache import TensorCache
 MAX_DENSITY = 0.25
 
 #: The known keys are also kept as a packed bitmap of this many bits (16
-#: MiB), so that most lookups are one gather instead of a binary search:
-#: 5k lookups among Cora's 18k keys take 29 us against 316 us with torch's
-#: CPU ``searchsorted`` (measured here). Up to this many possible pairs the
-#: bitmap is exact; beyond, it is a filter over hashed keys, and only the
-#: keys whose bit is set (the known ones and a few percent of the others)
-#: are searched.
+#: MiB, within this machine's 32 MiB L3 cache), so that most lookups are
+#: one gather instead of a binary search: 5k lookups among Cora's 18k keys
+#: take 29 us against 316 us with torch's CPU ``searchsorted`` (measured
+#: here). Up to this many possible pairs the bitmap is exact; beyond, it is
+#: a filter over hashed keys, and a second filter with another hash sees
+#: the keys whose bit is set (the known ones and, at 1M nodes and 10M
+#: edges, 6% of the others); only those it lets by are searched.
 BITMAP_PAIRS = 1 << 27
 
-#: An odd 63-bit multiplier (PCG's) that spreads keys over the filter.
-_HASH = 0x5851F42D4C957F2D
+#: Odd 63-bit multipliers (PCG's and SplitMix64's) that spread keys over
+#: the two filters.
+_HASHES = (0x5851F42D4C957F2D, 0x3F58476D1CE4E5B9)
 
 _key_cache = TensorCache()
 
 
 def _pair_keys(source: Tensor, target: Tensor, num_nodes: int,
                directed: bool) -> Tensor:
-    """``i * N + j`` of each pair; undirected, of its smaller id first."""
+    """``i * N + j`` of each pair; undirected, of its smaller id first.
+    Written in place where it can be: at 1M nodes every temporary is a
+    fresh 68 MB whose pages the kernel must fault in."""
     if directed:
-        return source * num_nodes + target
-    return (torch.minimum(source, target) * num_nodes
-            + torch.maximum(source, target))
+        return (source * num_nodes).add_(target)
+    return torch.minimum(source, target).mul_(num_nodes).add_(
+        torch.maximum(source, target))
 
 
 def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int,
@@ -59,15 +63,16 @@ def _known_keys(edge_indices: tuple[Tensor, ...], num_nodes: int,
     return _key_cache.get(edge_indices, (num_nodes, directed), build)
 
 
-def _bit_of(keys: Tensor, num_pairs: int) -> Tensor:
+def _bit_of(keys: Tensor, num_pairs: int, level: int = 0) -> Tensor:
     """Each key's bit: the key itself when every pair has a bit of its own,
-    else a hash of it."""
+    else a hash of it (``level`` picks the hash)."""
     if num_pairs <= BITMAP_PAIRS:
         return keys
-    return ((keys * _HASH) >> 30) & (BITMAP_PAIRS - 1)  # wraps: a hash
+    return (keys * _HASHES[level]).bitwise_right_shift_(30).bitwise_and_(
+        BITMAP_PAIRS - 1)  # the product wraps: a hash
 
 
-def _bitmap(known: Tensor, num_pairs: int) -> Tensor:
+def _bitmap(known: Tensor, num_pairs: int, level: int = 0) -> Tensor:
     """The bits of the sorted ``known`` keys, packed (cached with them)."""
     def build() -> Tensor:
         size = (min(num_pairs, BITMAP_PAIRS) + 7) // 8 * 8
@@ -75,11 +80,25 @@ def _bitmap(known: Tensor, num_pairs: int) -> Tensor:
         # summing into packed bytes would need the bits made distinct, a
         # sort of every key), then eight bytes weighed into one.
         flags = torch.zeros(size, dtype=torch.uint8, device=known.device)
-        flags[_bit_of(known, num_pairs)] = 1
+        flags[_bit_of(known, num_pairs, level)] = 1
         weights = (1 << torch.arange(8, device=known.device)).to(torch.uint8)
         return (flags.view(-1, 8) * weights).sum(1, dtype=torch.uint8)
 
-    return _key_cache.get((known, ), (num_pairs, "bitmap"), build)
+    return _key_cache.get((known, ), (num_pairs, "bitmap", level), build)
+
+
+def _lookup(known: Tensor, num_pairs: int, keys: Tensor, level: int = 0
+            ) -> Tensor:
+    """Whether the bit of each of ``keys`` is set in the bitmap of
+    ``level``."""
+    bits = _bit_of(keys, num_pairs, level)
+    # Shifts and index_select, not // 8, % 8 and [ ]: integer division and
+    # advanced indexing made this lookup 3-10 times slower on Cora. The
+    # conversion to bytes keeps the low bits.
+    shift = bits.to(torch.uint8).bitwise_and_(7)
+    byte = bits.bitwise_right_shift_(3) if bits is not keys else bits >> 3
+    found = _bitmap(known, num_pairs, level).index_select(0, byte)
+    return found.bitwise_right_shift_(shift).bitwise_and_(1).view(torch.bool)
 
 
 def _contains(known: Tensor, num_pairs: int, keys: Tensor) -> Tensor:
@@ -87,16 +106,15 @@ def _contains(known: Tensor, num_pairs: int, keys: Tensor) -> Tensor:
     ``num_pairs`` possible ones."""
     if known.numel() == 0:
         return torch.zeros_like(keys, dtype=torch.bool)
-    bits = _bit_of(keys, num_pairs)
-    # Shifts and index_select, not // 8, % 8 and [ ]: integer division and
-    # advanced indexing made this lookup 3-10 times slower on Cora.
-    found = (_bitmap(known, num_pairs).index_select(0, bits >> 3)
-             >> (bits & 7).to(torch.uint8)) & 1 == 1
-    if num_pairs > BITMAP_PAIRS:  # a filter: search the keys it let by
+    found = _lookup(known, num_pairs, keys)
+    if num_pairs > BITMAP_PAIRS:  # filters: search the keys they let by
         maybe = found.nonzero().squeeze(1)
-        slot = torch.searchsorted(known, keys[maybe]).clamp_(
+        candidates = keys[maybe]
+        second = _lookup(known, num_pairs, candidates, level=1)
+        maybe, candidates = maybe[second], candidates[second]
+        slot = torch.searchsorted(known, candidates).clamp_(
             max=known.numel() - 1)
-        found[maybe] = known[slot] == keys[maybe]
+        found.zero_().index_fill_(0, maybe[known[slot] == candidates], True)
     return found
 
 
@@ -139,7 +157,7 @@ def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
     def draw(count: int) -> tuple[Tensor, Tensor]:
         source = _uniform_nodes(num_nodes, count, device)
         target = torch.randint(0, num_nodes - 1, (count, ), device=device)
-        return source, target + (target >= source)  # no self-loops
+        return source, target.add_(target >= source)  # no self-loops
 
     return _rejection_sample(
         known, num_samples, draw, num_nodes * num_nodes,
@@ -164,18 +182,15 @@ def _rejection_sample(known: Tensor, num_samples: int, draw,
                       num_pairs: int, key) -> Tensor:
     """``num_samples`` pairs from ``draw(count)`` whose ``key(i, j)`` is not
     in the sorted ``known``; rejected pairs are redrawn."""
+    if num_samples > pairs.BLOCK:
+        return _redraw_in_place(known, num_samples, draw, num_pairs, key)
     found: list[Tensor] = []
     missing = num_samples
     while missing > 0:
-        # Beyond one block the draws come sorted by source: take exactly
-        # what is missing, as cutting a sorted surplus would drop the
-        # highest sources.
-        source, target = draw(missing if missing > pairs.BLOCK
-                              else int(missing * 1.1) + 16)
+        source, target = draw(int(missing * 1.1) + 16)
         fresh = ~_contains(known, num_pairs, key(source, target))
-        # One nonzero, then a gather per row straight into the output:
-        # 0.29 s at 8.5M pairs against 0.59 s with a boolean mask per row
-        # (24 us against 62 us at Cora's 5k pairs).
+        # One nonzero, then a gather per row straight into the output
+        # (24 us against 62 us with a boolean mask per row at Cora's 5k).
         keep = fresh.nonzero().squeeze(1)[:missing]
         batch = source.new_empty(2, keep.numel())
         torch.index_select(source, 0, keep, out=batch[0])
@@ -183,8 +198,27 @@ def _rejection_sample(known: Tensor, num_samples: int, draw,
         found.append(batch)
         missing -= batch.size(1)
     if len(found) == 1:
-        return found[0]  # at 1M nodes a copy of 136 MB saved
+        return found[0]
     return torch.cat(found, dim=1)
+
+
+def _redraw_in_place(known: Tensor, num_samples: int, draw, num_pairs: int,
+                     key) -> Tensor:
+    """Many pairs: every slot redraws until its pair is not known, so each
+    ends with a uniform unknown pair, and the few redrawn ones are written
+    into their own slots. The kept pairs are never gathered into a new
+    tensor (at 1M nodes, 8.5M pairs: one nonzero and two gathers of 68 MB
+    each saved), and the draw's source order holds but for those slots."""
+    source, target = draw(num_samples)
+    slots = _contains(known, num_pairs, key(source, target)).nonzero() \
+        .squeeze(1)
+    while slots.numel() > 0:
+        new_source, new_target = draw(slots.numel())
+        source.index_copy_(0, slots, new_source)
+        target.index_copy_(0, slots, new_target)
+        slots = slots[_contains(known, num_pairs,
+                                key(new_source, new_target))]
+    return torch.stack([source, target])
 
 
 def reversed_negatives(edge_index: Tensor, num_nodes: int) -> Tensor:

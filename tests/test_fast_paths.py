@@ -389,9 +389,10 @@ def test_many_negatives_come_in_source_order_and_stay_uniform(monkeypatch):
     torch.manual_seed(1)
     pos = erdos_renyi_graph(30, 0.1)
     neg = sample_negatives((pos, ), 30, 20_000)
-    # One draw, sorted, then the few rejected pairs redrawn at the end.
-    sorted_prefix = (neg[0, 1:] >= neg[0, :-1]).float().mean()
-    assert sorted_prefix > 0.99
+    # One draw, sorted, then the rejected pairs (here 10% of all pairs are
+    # known) redrawn in their own slots, each breaking the order there.
+    ascending = (neg[0, 1:] >= neg[0, :-1]).float().mean()
+    assert 0.8 < ascending < 1
     known = set(map(tuple, pos.t().tolist()))
     assert not any((i, j) in known or (j, i) in known
                    for i, j in neg.t().tolist())
