@@ -109,12 +109,13 @@ def _contains(known: Tensor, num_pairs: int, keys: Tensor) -> Tensor:
     found = _lookup(known, num_pairs, keys)
     if num_pairs > BITMAP_PAIRS:  # filters: search the keys they let by
         maybe = found.nonzero().squeeze(1)
-        candidates = keys[maybe]
+        candidates = keys.index_select(0, maybe)
         second = _lookup(known, num_pairs, candidates, level=1)
         maybe, candidates = maybe[second], candidates[second]
         slot = torch.searchsorted(known, candidates).clamp_(
             max=known.numel() - 1)
-        found.zero_().index_fill_(0, maybe[known[slot] == candidates], True)
+        found.zero_().index_fill_(
+            0, maybe[known.index_select(0, slot) == candidates], True)
     return found
 
 
