@@ -62,7 +62,9 @@ def _plain_pair_dot(source: Tensor, target: Tensor, edge_index: Tensor
 class _PairDot(torch.autograd.Function):
     """The plain product in one autograd node: the same operations as
     autograd's four (and the same sums, so the same bits), without their
-    bookkeeping: a Cora training step (9k pairs) 0.1 ms faster."""
+    bookkeeping: a Cora training step (9k pairs, 1 thread) 2.87 ms against
+    2.93 ms for GAE and 4.06 against 4.20 for VGAE, alternated in one
+    process."""
 
     @staticmethod
     def forward(ctx, source: Tensor, target: Tensor,
