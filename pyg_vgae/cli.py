@@ -13,11 +13,21 @@ from .commands import (UsageError, command_embed, command_score,
                        command_train, resolve_settings)
 from .outputs import OutputError
 from .presets import DECODERS, ENCODERS, MODELS, PRESETS
-from .train import STOP_REQUESTED
+from .train import SELECT, STOP_REQUESTED
+from .train.config import ranking_metric
 
 log = logging.getLogger("pyg_vgae")
 
 MAX_SEED = 2 ** 32 - 1
+
+
+def _selection(text: str) -> str:
+    """An argparse type: a ``select`` that TrainConfig accepts."""
+    if text in SELECT or ranking_metric(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected one of {', '.join(sorted(SELECT))} or hits@K with K a "
+        f"positive integer, got '{text}'")
 
 
 def _number(kind, low, high, low_open=False, high_open=False):
@@ -107,9 +117,9 @@ def _add_training_args(group) -> None:
     add("--batch-size", type=_number(int, 1, 2 ** 31 - 1), default=None,
         help="train on mini-batches of this many edges "
         "(LinkNeighborLoader; needs the sparse extra)")
-    add("--select", choices=("auc", "ap", "auc+ap", "last"), default=None,
-        help="keep the weights of the best validation score, or of the "
-        "last epoch")
+    add("--select", type=_selection, default=None,
+        help="keep the weights of the best validation auc, ap, auc+ap or "
+        "hits@K (e.g. hits@20), or of the last epoch")
     add("--nproc", type=_number(int, 1, 1024), default=None,
         help="train data-parallel in this many processes (GAE / VGAE; "
         "the same as launching the command with torchrun)")

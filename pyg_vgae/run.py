@@ -43,30 +43,6 @@ def official_metric(data: Data) -> str | None:
     return getattr(data, "eval_metric", None)
 
 
-@torch.no_grad()
-def ranking_score(trainer: Trainer, split: Data, metric: str) -> float:
-    """``metric`` (``hits@K``) of a split, through OGB's own ``Evaluator``
-    where ``ogb`` is installed, else :func:`metrics.link_prediction_scores`
-    (the same definition)."""
-    model = trainer.model.eval()
-    split = split.to(trainer.device)
-    z = trainer.encode_graph(split)
-    pos, neg = link_labels(split)
-    pos_scores = model.decoder(z, pos, sigmoid=False).cpu()
-    neg_scores = model.decoder(z, neg, sigmoid=False).cpu()
-    k = int(metric.split("@")[1])
-    try:
-        from ogb.linkproppred import Evaluator
-    except ImportError:
-        from .metrics import link_prediction_scores
-        return link_prediction_scores(pos_scores, neg_scores,
-                                      hits_at=(k, ))[metric]
-    evaluator = Evaluator("ogbl-ddi")
-    evaluator.K = k
-    return float(evaluator.eval({"y_pred_pos": pos_scores,
-                                 "y_pred_neg": neg_scores})[metric])
-
-
 def run_seed(data: Data, settings: Settings, seed: int, *,
              clustering: bool = False, val_ratio: float = 0.05,
              test_ratio: float = 0.10, num_clusters: int | None = None,
@@ -117,10 +93,10 @@ def run_seed(data: Data, settings: Settings, seed: int, *,
             run.update(directed_scores(trainer, splits[2], data))
         metric = official_metric(data)
         if metric is not None and metric.startswith("hits@"):
-            run[f"val_{metric}"] = ranking_score(trainer, splits[1], metric)
+            run[f"val_{metric}"] = trainer.ranking_score(splits[1], metric)
             if splits[2] is not None:
-                run[f"test_{metric}"] = ranking_score(trainer, splits[2],
-                                                      metric)
+                run[f"test_{metric}"] = trainer.ranking_score(splits[2],
+                                                              metric)
     if result.stopped:
         run["stopped"] = result.stopped
     run["history"] = result.history

@@ -147,6 +147,7 @@ def test_cluster_needs_labels(tmp_path, capsys):
     (["train", "--hidden", "1e9"], "expected an integer"),
     (["cluster", "--clusters", "0"], "--clusters: must lie in [1, "),
     (["embed", "--out", "z.npy"], "--checkpoint"),
+    (["train", "--select", "hits@0"], "or hits@K with K a positive integer"),
 ])
 def test_argument_errors_exit_2(argv, message):
     done = subprocess.run([sys.executable, "-m", "pyg_vgae.cli", *argv],

@@ -135,6 +135,8 @@ def test_bad_input_is_refused_with_the_fix():
         HeteroTrainer(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="mask_ratio"):
         HeteroTrainer(model, TrainConfig(mask_ratio=0.5))
+    with pytest.raises(ValueError, match="select='hits@20'"):
+        HeteroTrainer(model, TrainConfig(select="hits@20"))
     trainer = HeteroTrainer(model, TrainConfig(epochs=2, progress=False))
     with pytest.raises(TypeError, match="HeteroData"):
         trainer.fit(Data(x=torch.ones(2, 2),

@@ -166,6 +166,23 @@ def test_select_last_keeps_the_final_epoch(split):
     assert result.val_auc == pytest.approx(result.history["val_auc"][-1])
 
 
+def test_select_hits_keeps_the_epoch_of_the_best_validation_hits(split):
+    trainer = Trainer(make("gae"), TrainConfig(epochs=15, select="hits@5",
+                                               progress=False))
+    hits = []  # each epoch's validation Hits@5, after its selection
+    trainer.callbacks.append(lambda t, epoch, record: hits.append(
+        t.ranking_score(split[1], "hits@5")))
+    result = trainer.fit(*split)
+    assert len(hits) == 15 and 0 < max(hits) <= 1
+    assert result.best_epoch == 1 + hits.index(max(hits))
+    assert trainer.ranking_score(split[1], "hits@5") == pytest.approx(
+        max(hits))  # the selected weights are restored
+    with pytest.raises(ValueError, match="hits@K"):
+        TrainConfig(select="hits@0")
+    with pytest.raises(ValueError, match="hits@K"):
+        TrainConfig(select="hits@x")
+
+
 def test_masking_hides_each_edge_in_both_directions():
     # Labelled (one direction per edge) and unlabelled (both directions)
     # positives: no hidden target may reach the encoder either way round.

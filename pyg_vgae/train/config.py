@@ -11,9 +11,20 @@ from torch_geometric.data import Data
 
 from ..checks import check_edge_index, check_features
 
-#: Validation score that :meth:`Trainer.fit` maximises, per ``select``.
+#: Validation score that :meth:`Trainer.fit` maximises, per ``select``
+#: (besides ``"hits@K"``: :func:`ranking_metric`).
 SELECT = {"auc": lambda auc, ap: auc, "ap": lambda auc, ap: ap,
           "auc+ap": lambda auc, ap: auc + ap, "last": lambda auc, ap: 0.0}
+
+
+def ranking_metric(select: str) -> bool:
+    """Whether ``select`` is ``"hits@K"`` (K a positive integer): the
+    share of positive pairs scored above the K-th best negative, OGB's
+    ranking metric for link prediction (ogbl-ddi is ranked by Hits@20)."""
+    if not isinstance(select, str):
+        return False
+    prefix, _, k = select.partition("@")
+    return prefix == "hits" and k.isdigit() and int(k) > 0
 
 
 @dataclass
@@ -62,9 +73,9 @@ class TrainConfig:
             are restored either way.
         eval_every: Evaluate on the validation split every this many epochs.
         select: Which weights :meth:`Trainer.fit` keeps: those of the best
-            validation ``"auc"``, ``"ap"`` or ``"auc+ap"``, or the
-            ``"last"`` epoch's (the original code's protocol: test after
-            the final epoch).
+            validation ``"auc"``, ``"ap"``, ``"auc+ap"`` or ``"hits@K"``
+            (:func:`ranking_metric`), or the ``"last"`` epoch's (the
+            original code's protocol: test after the final epoch).
         seed: Seed of every random number generator used in training.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
         progress: Show a tqdm progress bar.
@@ -129,8 +140,9 @@ class TrainConfig:
             raise ValueError(f"weight_likelihood must be 'bce', 'poisson' "
                              f"or 'gaussian', got "
                              f"'{self.weight_likelihood}'")
-        if self.select not in SELECT:
-            raise ValueError(f"select must be one of {sorted(SELECT)}, got "
+        if self.select not in SELECT and not ranking_metric(self.select):
+            raise ValueError(f"select must be one of {sorted(SELECT)} or "
+                             f"'hits@K' with K a positive integer, got "
                              f"'{self.select}'")
 
     def _check_combinations(self) -> None:

@@ -12,7 +12,7 @@ from torch_geometric.data import HeteroData
 from ..checks import check_edge_index, check_features
 from ..data import link_labels
 from ..hetero import HeteroGAE, hetero_link_labels
-from .config import TrainConfig
+from .config import TrainConfig, ranking_metric
 from .step import Batch
 from .trainer import Trainer
 
@@ -48,7 +48,9 @@ class HeteroTrainer(Trainer):
             ("mask_ratio", config.mask_ratio > 0),
             ("recon='full'", config.recon == "full"),
             ("weight_likelihood", config.weight_likelihood is not None),
-            ("feature_weight", config.feature_weight > 0)) if used]
+            ("feature_weight", config.feature_weight > 0),
+            (f"select='{config.select}'", ranking_metric(config.select)))
+            if used]
         if unsupported:
             raise ValueError(f"heterogeneous training does not support "
                              f"{', '.join(unsupported)} yet; drop them")

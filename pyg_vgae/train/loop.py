@@ -13,7 +13,7 @@ import torch
 from torch_geometric.data import Data
 
 from ..progress import progress_bar
-from .config import FitResult
+from .config import FitResult, ranking_metric
 
 log = logging.getLogger("pyg_vgae")
 
@@ -41,7 +41,9 @@ def train_epochs(trainer, val_data: Data | None) -> str | None:
         val_auc = val_ap = None
         if val_data is not None and epoch % config.eval_every == 0:
             val_auc, val_ap = trainer.evaluate(val_data)
-            selection.consider(trainer.model, epoch, val_auc, val_ap)
+            ranked = trainer.ranking_score(val_data, config.select) \
+                if ranking_metric(config.select) else None
+            selection.consider(trainer.model, epoch, val_auc, val_ap, ranked)
         selection.record(epoch, loss, val_auc, val_ap, step_ms)
         bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
                         if val_auc is not None else "-")

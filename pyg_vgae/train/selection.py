@@ -17,7 +17,7 @@ HISTORY_KEYS = ("epoch", "loss", "val_auc", "val_ap", "time_ms")
 
 class Selection:
     """Model selection on validation scores (``select``: ``"auc"``,
-    ``"ap"``, ``"auc+ap"`` or ``"last"``) with ``patience`` evaluations
+    ``"ap"``, ``"auc+ap"``, ``"hits@K"`` or ``"last"``) with ``patience`` evaluations
     without improvement before an early stop (``None``: never)."""
 
     def __init__(self, select: str, patience: int | None):
@@ -33,10 +33,12 @@ class Selection:
             self.history[key].append(value)
 
     def consider(self, model: Module, epoch: int, val_auc: float,
-                 val_ap: float) -> None:
-        """Keep ``model``'s weights if this evaluation is the best yet."""
+                 val_ap: float, ranked: float | None = None) -> None:
+        """Keep ``model``'s weights if this evaluation is the best yet;
+        ``ranked`` is the score of a ranking ``select`` (``"hits@K"``)."""
         best = self.best
-        score = SELECT[self.select](val_auc, val_ap)
+        score = ranked if ranked is not None else \
+            SELECT[self.select](val_auc, val_ap)
         if self.select != "last" and score > best["score"]:
             best.update(score=score, auc=val_auc, ap=val_ap, epoch=epoch,
                         state=copy.deepcopy(model.state_dict()), waited=0)

@@ -158,6 +158,29 @@ class Trainer:
         pos, neg = link_labels(data)
         return self.model.test(z, pos, neg)
 
+    @torch.no_grad()
+    def ranking_score(self, data: Data, metric: str) -> float:
+        """``metric`` (``"hits@K"``) on a split's labelled pairs, through
+        OGB's own ``Evaluator`` where ``ogb`` is installed, else
+        :func:`~pyg_vgae.metrics.link_prediction_scores` (the same
+        definition)."""
+        self.model.eval()
+        z = self.encode_graph(data.to(self.device))
+        pos, neg = link_labels(data)
+        pos_scores = self.model.decoder(z, pos.to(z.device), sigmoid=False)
+        neg_scores = self.model.decoder(z, neg.to(z.device), sigmoid=False)
+        k = int(metric.split("@")[1])
+        try:
+            from ogb.linkproppred import Evaluator
+        except ImportError:
+            from ..metrics import link_prediction_scores
+            return link_prediction_scores(pos_scores.cpu(), neg_scores.cpu(),
+                                          hits_at=(k, ))[metric]
+        evaluator = Evaluator("ogbl-ddi")  # any of its datasets ranks so
+        evaluator.K = k
+        return float(evaluator.eval({"y_pred_pos": pos_scores.cpu(),
+                                     "y_pred_neg": neg_scores.cpu()})[metric])
+
     def fit(self, train_data: Data, val_data: Data | None = None,
             test_data: Data | None = None) -> FitResult:
         """Train on ``train_data``; select on ``val_data``; score the best
