@@ -24,7 +24,7 @@ def ranking_metric(select: str) -> bool:
     if not isinstance(select, str):
         return False
     prefix, _, k = select.partition("@")
-    return prefix == "hits" and k.isdigit() and int(k) > 0
+    return prefix == "hits" and k.isascii() and k.isdigit() and int(k) > 0
 
 
 @dataclass
