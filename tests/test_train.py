@@ -183,6 +183,21 @@ def test_select_hits_keeps_the_epoch_of_the_best_validation_hits(split):
         TrainConfig(select="hits@x")
 
 
+def test_selecting_on_hits_encodes_the_validation_graph_once(split):
+    trainer = Trainer(make("gae"), TrainConfig(epochs=3, select="hits@5",
+                                               progress=False))
+    encodes = []
+    encode_graph = trainer.encode_graph
+    trainer.encode_graph = lambda data: encodes.append(data) or \
+        encode_graph(data)
+    trainer.fit(split[0], split[1])
+    assert len(encodes) == 3  # one per validation epoch, none in training
+    auc, ap, hits = trainer.validation_scores(split[1], "hits@5")
+    assert (auc, ap) == trainer.evaluate(split[1])
+    assert hits == trainer.ranking_score(split[1], "hits@5")
+    assert trainer.validation_scores(split[1])[2] is None
+
+
 def test_masking_hides_each_edge_in_both_directions():
     # Labelled (one direction per edge) and unlabelled (both directions)
     # positives: no hidden target may reach the encoder either way round.

@@ -40,9 +40,10 @@ def train_epochs(trainer, val_data: Data | None) -> str | None:
         trainer.epochs_done = epoch
         val_auc = val_ap = None
         if val_data is not None and epoch % config.eval_every == 0:
-            val_auc, val_ap = trainer.evaluate(val_data)
-            ranked = trainer.ranking_score(val_data, config.select) \
-                if ranking_metric(config.select) else None
+            metric = config.select if ranking_metric(config.select) \
+                else None
+            val_auc, val_ap, ranked = trainer.validation_scores(val_data,
+                                                                metric)
             selection.consider(trainer.model, epoch, val_auc, val_ap, ranked)
         selection.record(epoch, loss, val_auc, val_ap, step_ms)
         bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"

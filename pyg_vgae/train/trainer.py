@@ -153,10 +153,21 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, data: Data) -> tuple[float, float]:
         """AUC and AP on a split's labelled pairs."""
+        auc, ap, _ = self.validation_scores(data)
+        return auc, ap
+
+    @torch.no_grad()
+    def validation_scores(self, data: Data, metric: str | None = None
+                          ) -> tuple[float, float, float | None]:
+        """AUC, AP and (when ``metric`` is given) :meth:`ranking_score` of
+        a split, from one encoding of its graph."""
         self.model.eval()
-        z = self.encode_graph(data)
+        z = self.encode_graph(data.to(self.device))
         pos, neg = link_labels(data)
-        return self.model.test(z, pos, neg)
+        auc, ap = self.model.test(z, pos, neg)
+        ranked = None if metric is None else \
+            self._ranked(z, pos.to(z.device), neg.to(z.device), metric)
+        return auc, ap, ranked
 
     @torch.no_grad()
     def ranking_score(self, data: Data, metric: str) -> float:
@@ -167,8 +178,12 @@ class Trainer:
         self.model.eval()
         z = self.encode_graph(data.to(self.device))
         pos, neg = link_labels(data)
-        pos_scores = self.model.decoder(z, pos.to(z.device), sigmoid=False)
-        neg_scores = self.model.decoder(z, neg.to(z.device), sigmoid=False)
+        return self._ranked(z, pos.to(z.device), neg.to(z.device), metric)
+
+    def _ranked(self, z: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
+                metric: str) -> float:
+        pos_scores = self.model.decoder(z, pos, sigmoid=False)
+        neg_scores = self.model.decoder(z, neg, sigmoid=False)
         k = int(metric.split("@")[1])
         try:
             from ogb.linkproppred import Evaluator
