@@ -102,10 +102,12 @@ class HeteroTrainer(Trainer):
         return self.model.encode(data.x_dict, data.edge_index_dict)
 
     @torch.no_grad()
-    def evaluate(self, data: HeteroData) -> tuple[float, float]:
+    def validation_scores(self, data: HeteroData, metric: None = None
+                          ) -> tuple[float, float, None]:
         """AUC and AP on a split's labelled pairs, averaged over the edge
-        types the model reconstructs."""
+        types the model reconstructs (no ranking metric: the constructor
+        refuses ``select='hits@K'``)."""
         self.model.eval()
         z_dict = self.encode_graph(data)
         pos, neg = hetero_link_labels(data, self.model.edge_types)
-        return self.model.test(z_dict, pos, neg)
+        return (*self.model.test(z_dict, pos, neg), None)
