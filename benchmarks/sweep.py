@@ -148,6 +148,14 @@ GRID.update({
     "s7 each direction 0.7": {**STAGE6_BEST, "mask_each_direction": True,
                               "mask_ratio": 0.7},
 })
+#: Stage 8: MaskGAE's degree task (:class:`~pyg_vgae.DegreeDecoder`:
+#: each node's count of hidden edges, predicted from its embedding, on a
+#: log scale) added to the chosen row at two weights.
+GRID.update({
+    f"s8 degree task {weight}": {**STAGE6_BEST, "degree_decoder": True,
+                                 "degree_weight": weight}
+    for weight in (0.1, 1.0)
+})
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
 BUDGET = {"epochs": 300, "patience": 50}

@@ -22,6 +22,7 @@ _EXPORTS = {
     "VariationalLinearEncoder": "encoders",
     "InnerProductDecoder": "decoders", "MLPDecoder": "decoders",
     "SourceTargetDecoder": "decoders", "GravityDecoder": "decoders",
+    "DegreeDecoder": "decoders",
     "MLPDiscriminator": "discriminators",
     "HeteroGAE": "hetero", "HeteroInnerProductDecoder": "hetero",
     "DistMultDecoder": "hetero",

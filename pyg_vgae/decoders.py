@@ -1,4 +1,5 @@
-r"""Edge decoders: embeddings of two nodes in, the logit of an edge out.
+r"""Edge decoders: embeddings of two nodes in, the logit of an edge out;
+and the degree decoder of masked auto-encoders (one node in).
 
 Each decoder has ``forward(z, edge_index, sigmoid=True)`` for chosen pairs and
 ``forward_all(z, sigmoid=True)`` for the dense :math:`N \times N` matrix, as
@@ -16,7 +17,7 @@ from torch_geometric.nn.models import \
 from .pairs import pair_dot
 
 __all__ = ["InnerProductDecoder", "MLPDecoder", "SourceTargetDecoder",
-           "GravityDecoder"]
+           "GravityDecoder", "DegreeDecoder"]
 
 
 def _pair_rows(z: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
@@ -98,6 +99,44 @@ class MLPDecoder(torch.nn.Module):
         ]
         adj = torch.cat(rows, dim=0)
         return torch.sigmoid(adj) if sigmoid else adj
+
+
+class DegreeDecoder(torch.nn.Module):
+    r"""Predicts how many of the pairs to reconstruct touch each node, from
+    its embedding alone: the auxiliary task of MaskGAE (`Li et al., KDD 2023
+    <https://arxiv.org/abs/2205.10053>`_), whose encoder sees the graph
+    without the masked edges and so must guess each node's hidden degree.
+
+    .. math::
+        \mathcal{L}_{deg} = \frac{1}{N} \sum_i
+        \big(\mathrm{MLP}(z_i) - \log(1 + d_i)\big)^2,
+
+    with :math:`d_i` the number of target pairs at node :math:`i`. MaskGAE
+    fits the raw count; its logarithm keeps the term's scale the same on
+    graphs whose hubs have thousands of edges.
+
+    Args:
+        in_channels: Width of the embeddings.
+        hidden_channels: Width of the hidden layer.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int = 64):
+        super().__init__()
+        self.mlp = MLP([in_channels, hidden_channels, 1], norm=None,
+                       act="relu")
+
+    def reset_parameters(self) -> None:
+        self.mlp.reset_parameters()
+
+    def forward(self, z: Tensor) -> Tensor:
+        """The predicted :math:`\log(1 + d_i)` of every node."""
+        return self.mlp(z).squeeze(-1)
+
+    def loss(self, z: Tensor, pairs: Tensor) -> Tensor:
+        """:math:`\mathcal{L}_{deg}` of ``z`` against the degrees of the
+        pairs ``pairs`` (``2 x P`` node ids)."""
+        degree = torch.bincount(pairs.reshape(-1), minlength=z.size(0))
+        return F.mse_loss(self(z), degree.to(z.dtype).log1p())
 
 
 class SourceTargetDecoder(torch.nn.Module):

@@ -47,6 +47,9 @@ class GAE(pyg_nn.GAE):
         attr_decoder: Maps embeddings back to node features
             (:class:`~pyg_vgae.attributes.AttributeDecoder`), for feature
             reconstruction and anomaly scores.
+        degree_decoder: Predicts each node's count of pairs to reconstruct
+            (:class:`~pyg_vgae.DegreeDecoder`), MaskGAE's auxiliary task
+            (``TrainConfig(degree_weight=...)``).
         directed: Edges have a direction: negatives are pairs that are no
             edge *in that direction* (half of them reversed training
             edges), for decoders with :math:`p(i \to j) \ne p(j \to i)`
@@ -60,7 +63,8 @@ class GAE(pyg_nn.GAE):
     def __init__(self, encoder: Module, decoder: Module | None = None, *,
                  neg_ratio: float = 1.0,
                  max_dense_bytes: int | None = losses.DEFAULT_MAX_DENSE_BYTES,
-                 directed: bool = False, attr_decoder: Module | None = None):
+                 directed: bool = False, attr_decoder: Module | None = None,
+                 degree_decoder: Module | None = None):
         pyg_nn.GAE.__init__(self, encoder, decoder if decoder is not None
                             else InnerProductDecoder())
         if not (isinstance(neg_ratio, (int, float)) and neg_ratio > 0
@@ -74,6 +78,7 @@ class GAE(pyg_nn.GAE):
         self.max_dense_bytes = max_dense_bytes
         self.directed = directed
         self.attr_decoder = attr_decoder
+        self.degree_decoder = degree_decoder
 
     def encode(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the encoder; features whose dtype differs from the weights'

@@ -10,7 +10,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .attributes import AttributeDecoder
-from .decoders import GravityDecoder, MLPDecoder, SourceTargetDecoder
+from .decoders import (DegreeDecoder, GravityDecoder, MLPDecoder,
+                       SourceTargetDecoder)
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
@@ -45,6 +46,7 @@ class ModelSpec:
     skip: bool = False
     jk: str | None = None
     attr_decoder: bool = False
+    degree_decoder: bool = False
     neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
 
@@ -94,6 +96,9 @@ def build_model(spec: ModelSpec) -> GAE:
     if spec.attr_decoder:
         options["attr_decoder"] = AttributeDecoder(width, spec.hidden,
                                                    spec.in_channels)
+    if spec.degree_decoder:
+        options["degree_decoder"] = DegreeDecoder(
+            width, spec.decoder_hidden or spec.hidden)
     model_class = MODELS[spec.model]
     if spec.model in ("arga", "argva"):
         return model_class(encoder,

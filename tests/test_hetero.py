@@ -137,6 +137,8 @@ def test_bad_input_is_refused_with_the_fix():
         HeteroTrainer(model, TrainConfig(mask_ratio=0.5))
     with pytest.raises(ValueError, match="select='hits@20'"):
         HeteroTrainer(model, TrainConfig(select="hits@20"))
+    with pytest.raises(ValueError, match="degree_weight"):
+        HeteroTrainer(model, TrainConfig(degree_weight=0.1))
     trainer = HeteroTrainer(model, TrainConfig(epochs=2, progress=False))
     with pytest.raises(TypeError, match="HeteroData"):
         trainer.fit(Data(x=torch.ones(2, 2),

@@ -308,3 +308,33 @@ def test_minibatch_negatives_are_never_true_edges(split):
         assert not known_mask(in_graph, (pos, ), train.num_nodes).any()
         checked += batch.neg.size(1)
     assert checked > 2 * pos.size(1)  # about 3 per edge, few dropped
+
+
+def test_degree_task_fits_the_log_count_of_each_nodes_targets(split):
+    from pyg_vgae import DegreeDecoder
+    decoder = DegreeDecoder(4, 8)
+    z = torch.randn(5, 4)
+    pairs = torch.tensor([[0, 0, 1, 3], [1, 2, 2, 0]])
+    expected = torch.tensor([3.0, 2.0, 2.0, 1.0, 0.0]).log1p()
+    assert torch.allclose(decoder.loss(z, pairs),
+                          ((decoder(z) - expected) ** 2).mean())
+
+    seed_everything(0)
+    model = GAE(GCNEncoder(16, 32, 8), degree_decoder=DegreeDecoder(8, 16))
+    trainer = Trainer(model, TrainConfig(epochs=40, mask_ratio=0.5,
+                                         degree_weight=1.0, progress=False))
+    terms = []
+    trainer.callbacks.append(
+        lambda t, epoch, record: terms.append(record["loss_degree"]))
+    result = trainer.fit(*split)
+    assert len(terms) == 40 and terms[-1] < 0.5 * terms[0]
+    assert result.test_auc > 0.8
+
+
+def test_degree_task_is_refused_where_it_cannot_run(split):
+    with pytest.raises(ValueError, match="degree decoder"):
+        Trainer(make("gae"), TrainConfig(degree_weight=0.1))
+    with pytest.raises(ValueError, match="degree_weight or batch_size"):
+        TrainConfig(degree_weight=0.1, batch_size=64)
+    with pytest.raises(ValueError, match="must not be negative"):
+        TrainConfig(degree_weight=-1.0)

@@ -63,6 +63,10 @@ class TrainConfig:
         feature_weight: Weight of the node-feature reconstruction loss
             (needs a model with an attribute decoder); ``0`` leaves it
             out.
+        degree_weight: Weight of MaskGAE's degree task (needs a model
+            with a degree decoder, :class:`~pyg_vgae.DegreeDecoder`): each
+            node's count of pairs to reconstruct, predicted from its
+            embedding; ``0`` leaves it out.
         grad_clip: Clip the encoder's gradient norm to this (``None``:
             no clipping), as MaskGAE does.
         separate_generator: ARGA's schedule: the adversarial term gets a
@@ -86,6 +90,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     weight_likelihood: str | None = None
     feature_weight: float = 0.0
+    degree_weight: float = 0.0
     kl_weight: float | None = None
     recon: str = "sampled"
     reg_weight: float = 1.0
@@ -121,7 +126,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        for name in ("kl_weight", "feature_weight", "disc_steps"):
+        for name in ("kl_weight", "feature_weight", "degree_weight",
+                     "disc_steps"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must not be negative, got {value}")
@@ -167,6 +173,10 @@ class TrainConfig:
                              "the sampled loss and the joint schedule only: "
                              "drop recon='full', mask_ratio and "
                              "separate_generator")
+        if self.batch_size is not None and self.degree_weight > 0:
+            raise ValueError("the degree task needs every pair of the "
+                             "graph at once: drop degree_weight or "
+                             "batch_size")
         if self.select == "last" and self.patience is not None:
             raise ValueError("select='last' keeps the final epoch, so "
                              "patience (early stopping) cannot apply; drop "

@@ -49,6 +49,7 @@ class HeteroTrainer(Trainer):
             ("recon='full'", config.recon == "full"),
             ("weight_likelihood", config.weight_likelihood is not None),
             ("feature_weight", config.feature_weight > 0),
+            ("degree_weight", config.degree_weight > 0),
             (f"select='{config.select}'", ranking_metric(config.select)))
             if used]
         if unsupported:

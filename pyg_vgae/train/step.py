@@ -104,6 +104,10 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
         features = feature_loss(model, batch, z)
         terms["features"] = features.detach()
         loss = loss + config.feature_weight * features
+    if config.degree_weight > 0:
+        degree = degree_loss(model, batch, z)
+        terms["degree"] = degree.detach()
+        loss = loss + config.degree_weight * degree
     if with_reg:
         reg = model.reg_loss(z)
         terms["reg"] = reg.detach()
@@ -116,12 +120,15 @@ def feature_loss(model, batch: Batch, z: Tensor) -> Tensor:
     """Reconstruction of the batch's node features from ``z`` over the
     observed entries (``batch.feature_mask``)."""
     from ..attributes import feature_kind
-    if getattr(model, "attr_decoder", None) is None:
-        raise ValueError("feature_weight > 0 needs a model with an attribute "
-                         "decoder (ModelSpec(attr_decoder=True))")
     return losses.feature_recon_loss(model.attr_decoder(z), batch.x,
                                      feature_kind(batch.x),
                                      batch.feature_mask)
+
+
+def degree_loss(model, batch: Batch, z: Tensor) -> Tensor:
+    """MaskGAE's degree task: each node's count of the batch's positives
+    (with masking, its hidden edges) predicted from ``z``."""
+    return model.degree_decoder.loss(z, batch.pos)
 
 
 def optimizer_step(trainer, optimizer: torch.optim.Optimizer,

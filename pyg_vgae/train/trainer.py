@@ -33,6 +33,13 @@ class Trainer:
             raise TypeError(f"model must be a pyg_vgae model, got "
                             f"{type(model).__name__}")
         self.config = config or TrainConfig()
+        for weight, part, name in (
+                ("feature_weight", "attr_decoder", "an attribute decoder"),
+                ("degree_weight", "degree_decoder", "a degree decoder")):
+            if getattr(self.config, weight) > 0 and \
+                    getattr(model, part, None) is None:
+                raise ValueError(f"{weight} > 0 needs a model with {name} "
+                                 f"(ModelSpec({part}=True))")
         self.device = resolve_device(self.config.device)
         self.model = model.to(self.device)
         self.adversarial = isinstance(model, ARGA)
