@@ -156,6 +156,12 @@ GRID.update({
                                  "degree_weight": weight}
     for weight in (0.1, 1.0)
 })
+#: Stage 8, too: an exponential moving average of the weights, which
+#: evaluation and selection score (``average_decay``, per epoch).
+GRID.update({
+    f"s8 weight average {decay}": {**STAGE6_BEST, "average_decay": decay}
+    for decay in (0.9, 0.98)
+})
 #: The epoch budget of every trial (the preset's own, 1000 epochs with
 #: patience 100, is too long for a sweep on two cores).
 BUDGET = {"epochs": 300, "patience": 50}

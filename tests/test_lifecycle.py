@@ -37,9 +37,11 @@ def _model(seed: int = 0):
     return build_model(spec), spec
 
 
-def test_resume_continues_exactly():
+@pytest.mark.parametrize("average_decay", [None, 0.8])
+def test_resume_continues_exactly(average_decay):
     split = split_edges(synthetic_graph(num_nodes=300, num_features=16))
-    config = dict(epochs=20, select="last", progress=False)
+    config = dict(epochs=20, select="last", progress=False,
+                  average_decay=average_decay)
 
     straight, _ = _model()
     seed_everything(1)

@@ -338,3 +338,31 @@ def test_degree_task_is_refused_where_it_cannot_run(split):
         TrainConfig(degree_weight=0.1, batch_size=64)
     with pytest.raises(ValueError, match="must not be negative"):
         TrainConfig(degree_weight=-1.0)
+
+
+def test_weight_average_is_what_evaluation_scores_and_fit_returns(split):
+    import copy
+    from pyg_vgae.presets import ModelSpec, build_model
+    seed_everything(0)
+    model = build_model(ModelSpec(in_channels=16, hidden=32, latent=8,
+                                  norm="batch_norm", dropout=0.5))
+    trainer = Trainer(model, TrainConfig(epochs=6, select="last",
+                                         average_decay=0.7, progress=False))
+    trained = []  # each epoch's weights as trained, outside scoring
+    trainer.callbacks.append(lambda t, epoch, record: trained.append(
+        copy.deepcopy(t.model.state_dict())))
+    result = trainer.fit(*split)
+    average = dict(trained[0])
+    for weights in trained[1:]:
+        average = {key: 0.7 * value + 0.3 * weights[key]
+                   if value.is_floating_point() else value
+                   for key, value in average.items()}
+    for key, value in model.state_dict().items():
+        if value.is_floating_point():  # batch norm's running stats too
+            assert torch.allclose(value, average[key], atol=1e-6), key
+    assert not torch.equal(model.state_dict()["encoder.gnn.convs.0.bias"],
+                           trained[-1]["encoder.gnn.convs.0.bias"])
+    assert (result.val_auc, result.val_ap) == trainer.evaluate(split[1])
+    assert result.history["val_auc"][-1] == result.val_auc
+    with pytest.raises(ValueError, match="average_decay must lie"):
+        TrainConfig(average_decay=1.0)

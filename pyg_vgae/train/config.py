@@ -69,6 +69,10 @@ class TrainConfig:
             embedding; ``0`` leaves it out.
         grad_clip: Clip the encoder's gradient norm to this (``None``:
             no clipping), as MaskGAE does.
+        average_decay: Evaluate, select and return an exponential moving
+            average of the weights with this decay per epoch
+            (:mod:`~pyg_vgae.train.averaging`; ``None``: the weights as
+            trained).
         separate_generator: ARGA's schedule: the adversarial term gets a
             step and an Adam of its own after the reconstruction steps,
             instead of being added to the encoder loss.
@@ -103,6 +107,7 @@ class TrainConfig:
     mask_each_direction: bool = False
     separate_generator: bool = False
     grad_clip: float | None = None
+    average_decay: float | None = None
     patience: int | None = None
     eval_every: int = 1
     select: str = "auc"
@@ -131,6 +136,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must not be negative, got {value}")
+        if self.average_decay is not None and \
+                not 0.0 < self.average_decay < 1.0:
+            raise ValueError(f"average_decay must lie in (0, 1), got "
+                             f"{self.average_decay}")
         if not 0.0 <= self.mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must lie in [0, 1), got "
                              f"{self.mask_ratio}")

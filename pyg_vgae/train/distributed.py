@@ -47,9 +47,11 @@ class DistributedTrainer(Trainer):
                              "first (torchrun sets up the environment)")
         super().__init__(model, config)
         if self.config.recon != "sampled" or self.config.mask_ratio > 0 \
-                or self.config.batch_size is not None:
+                or self.config.batch_size is not None \
+                or self.config.average_decay is not None:
             raise ValueError("data-parallel training needs recon='sampled', "
-                             "no edge masking and full batches")
+                             "no edge masking, full batches and no weight "
+                             "averaging (average_decay)")
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         device_ids = [self.device.index] if self.device.type == "cuda" \
             else None

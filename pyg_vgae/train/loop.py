@@ -38,13 +38,17 @@ def train_epochs(trainer, val_data: Data | None) -> str | None:
             stopped = diverged(trainer, loss, epoch)
             break
         trainer.epochs_done = epoch
+        if trainer.average is not None:
+            trainer.average.update(trainer.model)
         val_auc = val_ap = None
         if val_data is not None and epoch % config.eval_every == 0:
             metric = config.select if ranking_metric(config.select) \
                 else None
-            val_auc, val_ap, ranked = trainer.validation_scores(val_data,
-                                                                metric)
-            selection.consider(trainer.model, epoch, val_auc, val_ap, ranked)
+            with trainer.scoring():
+                val_auc, val_ap, ranked = trainer.validation_scores(
+                    val_data, metric)
+                selection.consider(trainer.model, epoch, val_auc, val_ap,
+                                   ranked)
         selection.record(epoch, loss, val_auc, val_ap, step_ms)
         bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{val_auc:.4f}"
                         if val_auc is not None else "-")
@@ -98,8 +102,12 @@ def finish(trainer, val_data: Data | None, test_data: Data | None,
     val_auc, val_ap, best_epoch = best["auc"], best["ap"], best["epoch"]
     if best["state"] is not None:
         trainer.model.load_state_dict(best["state"])
-    else:  # the last epoch's weights are kept
+    else:  # the last epoch's weights (or their average) are kept
         best_epoch = history["epoch"][-1] if history["epoch"] else 0
+        if trainer.average is not None:
+            with trainer.scoring():
+                averaged = trainer.model.state_dict()
+            trainer.model.load_state_dict(averaged)
         if val_data is not None and trainer.config.select == "last":
             val_auc, val_ap = trainer.evaluate(val_data)
     test_auc = test_ap = None

@@ -4,12 +4,15 @@ stop early, resume. The epoch loop is :mod:`.loop`; each epoch a schedule
 (:mod:`.batches`)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from torch_geometric.data import Data
 
 from ..data import link_labels
 from ..models import ARGA, GAE
 from ..rng import rng_state, set_rng_state
+from .averaging import WeightAverage
 from .batches import NeighborBatches, WholeGraph, training_positives
 from .config import FitResult, TrainConfig, check_graph, resolve_device
 from .loop import finish, train_epochs
@@ -43,6 +46,10 @@ class Trainer:
         self.device = resolve_device(self.config.device)
         self.model = model.to(self.device)
         self.adversarial = isinstance(model, ARGA)
+        #: The moving average of the weights that evaluation scores
+        #: (``config.average_decay``), else ``None``.
+        self.average = None if self.config.average_decay is None else \
+            WeightAverage(self.model, self.config.average_decay)
         self.optimizer, self.disc_optimizer, self.gen_optimizer = \
             make_optimizers(model, self.config)
         #: Epochs trained so far; :meth:`fit` goes on from here up to
@@ -77,6 +84,13 @@ class Trainer:
         weight = data.get("edge_weight") \
             if self.config.weight_likelihood is not None else None
         return self.encode_fn(data.x, data.edge_index, weight)
+
+    def scoring(self):
+        """Context in which ``self.model`` has the weights that evaluation
+        scores and selection keeps: their moving average when configured
+        (:mod:`.averaging`), else the trained ones."""
+        return nullcontext() if self.average is None else \
+            self.average.in_place_of(self)
 
     def kl_weight(self) -> float:
         """``config.kl_weight``, else :math:`1/N` of the whole training
@@ -136,6 +150,8 @@ class Trainer:
                 "last_weights": self.last_weights,
                 **self.selection.state_dict(),
                 "rng_state": rng_state(),
+                "average": None if self.average is None
+                else self.average.state_dict(),
                 **{name: optimizer.state_dict()
                    for name, optimizer in self._optimizers().items()}}
 
@@ -153,6 +169,8 @@ class Trainer:
             optimizer.load_state_dict(state[name])
         if state.get("rng_state") is not None:
             set_rng_state(state["rng_state"])
+        if self.average is not None and state.get("average") is not None:
+            self.average.load_state_dict(state["average"])
         self.epochs_done = int(state.get("epochs_done", 0))
         self.last_weights = state.get("last_weights")
         self.selection.load_state_dict(state)
