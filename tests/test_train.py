@@ -366,3 +366,33 @@ def test_weight_average_is_what_evaluation_scores_and_fit_returns(split):
     assert result.history["val_auc"][-1] == result.val_auc
     with pytest.raises(ValueError, match="average_decay must lie"):
         TrainConfig(average_decay=1.0)
+
+
+def test_path_masking_hides_the_edges_of_random_walks(split):
+    from pyg_vgae.train.batches import PathMask
+    torch.manual_seed(0)
+    # A perfect matching: a walk can only go back and forth over its edge.
+    matching = torch.tensor([[0, 2, 4, 6], [1, 3, 5, 7]])
+    assert PathMask(matching, 10, 1.0, 3).hidden().all()  # 8, 9 isolated
+    # A line 0-1-...-19: one walk hides a contiguous stretch of <= 3 edges.
+    line = torch.stack([torch.arange(19), torch.arange(1, 20)])
+    for _ in range(20):
+        hidden = PathMask(line, 20, 1 / 20, 3).hidden().nonzero().view(-1)
+        assert 1 <= hidden.numel() <= 3
+        assert torch.equal(hidden, torch.arange(hidden[0], hidden[-1] + 1))
+    # Longer walks hide more.
+    pos = split[0].edge_index[:, split[0].edge_index[0]
+                              < split[0].edge_index[1]]
+    shares = [float(PathMask(pos, 300, 0.3, length).hidden().float().mean())
+              for length in (1, 4)]
+    assert 0 < shares[0] < shares[1] < 1
+
+    seed_everything(0)
+    trainer = Trainer(make("gae"), TrainConfig(
+        epochs=40, mask_ratio=0.5, mask_walk_length=3, progress=False))
+    assert trainer.fit(*split).test_auc > 0.8
+    with pytest.raises(ValueError, match="choose one"):
+        TrainConfig(mask_ratio=0.5, mask_walk_length=3,
+                    mask_each_direction=True)
+    with pytest.raises(ValueError, match="mask_walk_length needs edge"):
+        TrainConfig(mask_walk_length=3)

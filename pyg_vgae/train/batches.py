@@ -4,7 +4,8 @@ the one step.
 * :class:`WholeGraph`: the whole training graph, ``recon_steps`` times an
   epoch; with edge masking each step hides a fresh share of the undirected
   training edges, in both directions, and reconstructs those (or, as
-  MaskGAE does, masks each direction on its own).
+  MaskGAE does, masks each direction on its own, or the edges of random
+  walks).
 * :class:`NeighborBatches`: mini-batches of training edges from PyG's
   :class:`~torch_geometric.loader.LinkNeighborLoader` with their sampled
   neighbourhoods, so memory is bounded by the batch; the loader's negatives
@@ -66,9 +67,11 @@ class WholeGraph:
 
     def __init__(self, data: Data, pos: Tensor, mask_ratio: float = 0.0,
                  steps: int = 1, weighted: bool = False,
-                 each_direction: bool = False):
+                 each_direction: bool = False, walk_length: int = 0):
         self.mask_ratio, self.steps = mask_ratio, steps
         self.each_direction = each_direction
+        self.walks = PathMask(pos, data.num_nodes, mask_ratio, walk_length) \
+            if walk_length > 0 else None
         self.weights = (data.edge_weight, positive_weights(data, pos)) \
             if weighted else (None, None)
         if mask_ratio == 0 and pos.size(1) > pairs.BLOCK:
@@ -97,8 +100,8 @@ class WholeGraph:
         else:
             # ``pos`` holds each undirected edge once (Trainer.positives),
             # so a hidden edge is hidden in both directions.
-            hidden = torch.rand(pos.size(1), device=pos.device) \
-                < self.mask_ratio
+            hidden = self.walks.hidden() if self.walks is not None else \
+                torch.rand(pos.size(1), device=pos.device) < self.mask_ratio
             visible = to_undirected(pos[:, ~hidden],
                                     num_nodes=data.num_nodes)
             targets = pos[:, hidden]
@@ -119,6 +122,53 @@ class WholeGraph:
         targets = torch.cat([pos[:, masked[0]], pos.flip(0)[:, masked[1]]],
                             dim=1)
         return visible, targets
+
+
+class PathMask:
+    r"""MaskGAE's path masking (Li et al., KDD 2023): a ``start_share`` of
+    the nodes, drawn afresh each step, start a uniform random walk of
+    ``walk_length`` steps over the training graph, and every undirected
+    edge a walk crosses is hidden, so that whole paths, not scattered
+    edges, go missing.
+
+    Args:
+        pos: The undirected training edges, each once (``u < v``).
+        num_nodes: Nodes of the graph.
+        start_share: Share of the nodes that start a walk.
+        walk_length: Steps of each walk.
+    """
+
+    def __init__(self, pos: Tensor, num_nodes: int, start_share: float,
+                 walk_length: int):
+        self.num_nodes, self.walk_length = num_nodes, walk_length
+        self.num_starts = round(start_share * num_nodes)
+        self.num_edges = pos.size(1)
+        source = torch.cat([pos[0], pos[1]])
+        order = source.argsort(stable=True)
+        edge_ids = torch.arange(pos.size(1), device=pos.device).repeat(2)
+        # CSR of both directions: node v's neighbours are
+        # target[rowptr[v]:rowptr[v + 1]], reached over edge_id[...].
+        self.target = torch.cat([pos[1], pos[0]])[order]
+        self.edge_id = edge_ids[order]
+        counts = torch.bincount(source, minlength=num_nodes)
+        self.rowptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+    def hidden(self) -> Tensor:
+        """Which edges (of ``pos``) this step's walks hide."""
+        device = self.rowptr.device
+        hidden = torch.zeros(self.num_edges, dtype=torch.bool, device=device)
+        node = torch.randperm(self.num_nodes, device=device)[:self.num_starts]
+        for _ in range(self.walk_length):
+            begin = self.rowptr[node]
+            degree = self.rowptr[node + 1] - begin
+            moving = degree > 0  # a walk stops at a node with no edges
+            begin, degree = begin[moving], degree[moving]
+            offset = (torch.rand(begin.numel(), device=device)
+                      * degree).long().clamp_(max=degree - 1)
+            slot = begin + offset
+            hidden[self.edge_id[slot]] = True
+            node = self.target[slot]
+        return hidden
 
 
 def check_available() -> None:

@@ -56,6 +56,10 @@ class TrainConfig:
             its own, as MaskGAE's code does (an edge stays visible while
             one direction is left, and each masked direction is a target),
             instead of hiding whole edges.
+        mask_walk_length: Path masking (MaskGAE's default,
+            :class:`~pyg_vgae.train.batches.PathMask`): ``mask_ratio`` of
+            the nodes start a random walk of this many steps and the edges
+            the walks cross are hidden; ``0``: edges are hidden one by one.
         weight_likelihood: Weighted edges: the encoder uses
             ``edge_weight`` and the loss reconstructs the weights under
             ``"bce"`` (weights in [0, 1]), ``"poisson"`` (counts) or
@@ -105,6 +109,7 @@ class TrainConfig:
     num_neighbors: tuple[int, ...] = (10, 10)
     mask_ratio: float = 0.0
     mask_each_direction: bool = False
+    mask_walk_length: int = 0
     separate_generator: bool = False
     grad_clip: float | None = None
     average_decay: float | None = None
@@ -143,6 +148,9 @@ class TrainConfig:
         if not 0.0 <= self.mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must lie in [0, 1), got "
                              f"{self.mask_ratio}")
+        if self.mask_walk_length < 0:
+            raise ValueError(f"mask_walk_length must not be negative, got "
+                             f"{self.mask_walk_length}")
         if self.eval_every < 1 or self.recon_steps < 1:
             raise ValueError("eval_every and recon_steps must be >= 1")
 
@@ -168,9 +176,13 @@ class TrainConfig:
             raise ValueError("weighted edges train full batch with the "
                              "sampled loss: drop mask_ratio, batch_size and "
                              "recon='full'")
-        if self.mask_each_direction and self.mask_ratio == 0:
-            raise ValueError("mask_each_direction needs edge masking: set "
-                             "mask_ratio above 0")
+        for name in ("mask_each_direction", "mask_walk_length"):
+            if getattr(self, name) and self.mask_ratio == 0:
+                raise ValueError(f"{name} needs edge masking: set "
+                                 f"mask_ratio above 0")
+        if self.mask_each_direction and self.mask_walk_length:
+            raise ValueError("mask_each_direction and mask_walk_length are "
+                             "two ways to mask: choose one")
         if self.mask_ratio > 0 and self.recon == "full":
             raise ValueError("edge masking reconstructs the hidden edges "
                              "only, which the full loss cannot: use "

@@ -115,15 +115,16 @@ class Trainer:
             return NeighborBatches(train_data, pos, config.num_neighbors,
                                    config.batch_size, self.model.neg_ratio,
                                    self.device)
-        if config.mask_each_direction and getattr(self.model, "directed",
-                                                  False):
-            raise ValueError("mask_each_direction masks the two directions "
-                             "of undirected edges; a directed model masks "
-                             "each edge as given: drop mask_each_direction")
+        if (config.mask_each_direction or config.mask_walk_length) and \
+                getattr(self.model, "directed", False):
+            raise ValueError("mask_each_direction and mask_walk_length mask "
+                             "undirected edges; a directed model masks each "
+                             "edge as given: drop them")
         return WholeGraph(train_data, pos, config.mask_ratio,
                           config.recon_steps,
                           weighted=config.weight_likelihood is not None,
-                          each_direction=config.mask_each_direction)
+                          each_direction=config.mask_each_direction,
+                          walk_length=config.mask_walk_length)
 
     def train_step(self, data: Data, pos_edge_index: torch.Tensor) -> float:
         """One epoch of updates on ``data`` with positives
