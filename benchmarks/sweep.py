@@ -160,7 +160,7 @@ GRID.update({
 #: evaluation and selection score (``average_decay``, per epoch).
 GRID.update({
     f"s8 weight average {decay}": {**STAGE6_BEST, "average_decay": decay}
-    for decay in (0.9, 0.98)
+    for decay in (0.9, 0.95, 0.98, 0.99)
 })
 #: Stage 8, too: MaskGAE's path masking (``mask_walk_length``): a share
 #: of the nodes start 3-step random walks whose edges are hidden (on
