@@ -396,3 +396,5 @@ def test_path_masking_hides_the_edges_of_random_walks(split):
                     mask_each_direction=True)
     with pytest.raises(ValueError, match="mask_walk_length needs edge"):
         TrainConfig(mask_walk_length=3)
+    with pytest.raises(ValueError, match="whole number of steps"):
+        TrainConfig(mask_ratio=0.5, mask_walk_length=2.5)

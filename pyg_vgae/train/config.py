@@ -73,10 +73,10 @@ class TrainConfig:
             embedding; ``0`` leaves it out.
         grad_clip: Clip the encoder's gradient norm to this (``None``:
             no clipping), as MaskGAE does.
-        average_decay: Evaluate, select and return an exponential moving
-            average of the weights with this decay per epoch
-            (:mod:`~pyg_vgae.train.averaging`; ``None``: the weights as
-            trained).
+        average_decay: :meth:`Trainer.fit` evaluates, selects and returns
+            an exponential moving average of the weights with this decay
+            per epoch (:mod:`~pyg_vgae.train.averaging`; ``None``: the
+            weights as trained).
         separate_generator: ARGA's schedule: the adversarial term gets a
             step and an Adam of its own after the reconstruction steps,
             instead of being added to the encoder loss.
@@ -148,9 +148,11 @@ class TrainConfig:
         if not 0.0 <= self.mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must lie in [0, 1), got "
                              f"{self.mask_ratio}")
-        if self.mask_walk_length < 0:
-            raise ValueError(f"mask_walk_length must not be negative, got "
-                             f"{self.mask_walk_length}")
+        if isinstance(self.mask_walk_length, bool) or \
+                not isinstance(self.mask_walk_length, int) or \
+                self.mask_walk_length < 0:
+            raise ValueError(f"mask_walk_length must be a whole number of "
+                             f"steps >= 0, got {self.mask_walk_length!r}")
         if self.eval_every < 1 or self.recon_steps < 1:
             raise ValueError("eval_every and recon_steps must be >= 1")
 
