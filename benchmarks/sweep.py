@@ -9,7 +9,7 @@ tuning dataset and seed, and records its validation AUC / AP, selected
 epoch and seconds. Test edges are never scored
 (``run_seed(score_test=False)``), and the tuning seeds (0-4) are disjoint
 from the seeds every reported table uses (100-109); stages 1-3 ran on seeds
-0-2, stages 4-6 and the rows they are compared with on seeds 0-4. Trials
+0-2, stages 4-9 and the rows they are compared with on seeds 0-4. Trials
 are appended to ``benchmarks/results/sweep_<model>.json`` as they finish, so a
 sweep can be stopped and rerun; ``benchmarks/results/sweep_<model>.md``
 shows the mean validation AUC per setting and dataset, and the choice.
@@ -18,7 +18,8 @@ The search is one step at a time from the base (the ``best`` preset as it
 was before this sweep): each row changes one thing, drawn from the masked
 auto-encoders (MaskGAE: input dropout, activation and batch norm on the
 output layer, a higher mask ratio, a small decoder with dropout, gradient
-clipping, its one-layer encoder; Ma et al.: a linear skip connection).
+clipping, its one-layer encoder, its degree task and path masking; Ma
+et al.: a linear skip connection; a moving average of the weights).
 Each later stage starts from the previous stage's best row. The chosen row
 is the one with the highest mean validation AUC over both datasets and
 every tuning seed it ran on (see :func:`render`).
