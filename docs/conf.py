@@ -90,7 +90,9 @@ def _benchmark_tables() -> None:
                         ("speed_cpu", "Time per training step, CPU"),
                         ("speed_cuda", "Time per training step, CUDA"),
                         ("minibatch", "Mini-batch against full batch"),
-                        ("scale", "Full-batch epoch against graph size")):
+                        ("scale", "Full-batch epoch against graph size"),
+                        ("scale_minibatch",
+                         "Mini-batch against full batch by graph size")):
         source = RESULTS / f"{name}.md"
         table = _markdown_table_to_rst(source.read_text(), title) \
             if source.exists() else ""
