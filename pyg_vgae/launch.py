@@ -10,20 +10,22 @@ import sys
 _interrupted = False
 
 
-def _on_interrupt(signum, frame) -> None:
-    # Remembered as well as raised: an import with a bare ``except`` may
-    # swallow the exception, and the run must still not start.
+def _remember_interrupt(signum, frame) -> None:
+    # Remembered, not raised: torch's import runs Python code called from
+    # C++ (pybind11), where a KeyboardInterrupt raised by this handler
+    # aborts the process ("terminate called ...", status -6) instead of
+    # unwinding; and an import with a bare ``except`` would swallow it.
     global _interrupted
     _interrupted = True
-    raise KeyboardInterrupt
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGINT, _remember_interrupt)
     from .allocator import use_huge_pages
     use_huge_pages()  # before torch loads: see pyg_vgae.allocator
+    from .cli import main as cli_main
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        from .cli import main as cli_main
         if _interrupted:
             raise KeyboardInterrupt
         code = cli_main()

@@ -267,7 +267,7 @@ def test_unexpected_errors_are_reported_as_bugs(monkeypatch, capsys):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.8])
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.5, 0.8, 1.2])
 def test_ctrl_c_while_importing_prints_no_traceback(delay):
     # Wherever the interrupt lands in the imports (some swallow it), the
     # run must not start.
