@@ -133,7 +133,7 @@ def _side_grad(grad: Tensor, edge_index: Tensor, side: int, other: Tensor,
     grouping = _grouping(edge_index, side, shape)
     if grouping is not None:
         crow, col, order = grouping
-        values = grad if order is None else grad[order]
+        values = grad if order is None else grad.index_select(0, order)
         weights = _compressed(crow, col, values.to(other.dtype).contiguous(),
                               shape)
         return spmm(weights, other)
@@ -169,9 +169,9 @@ def _grouping(edge_index: Tensor, side: int, shape: tuple[int, int]):
             _groupings.put((edge_index, ), key, _SEEN)
             return None
         order = rows.argsort(stable=True)
-        rows = rows[order]
+        rows = rows.index_select(0, order)
     col = edge_index[1 - side] if order is None \
-        else edge_index[1 - side][order]
+        else edge_index[1 - side].index_select(0, order)
     crow = row_pointers(rows, shape[0])
     dtype = index_dtype(shape, col.numel())
     return _groupings.put((edge_index, ), key,

@@ -145,7 +145,7 @@ def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
     keys = row * shape[1] + col
     if keys.numel() > 1 and not bool((keys[1:] >= keys[:-1]).all()):
         keys, order = keys.sort()
-        value = value[order]
+        value = value.index_select(0, order)
     if keys.numel() > 1 and not bool((keys[1:] > keys[:-1]).all()):
         keys, slot = torch.unique_consecutive(keys, return_inverse=True)
         value = value.new_zeros(keys.numel()).index_add_(0, slot, value)
@@ -164,8 +164,9 @@ def _transpose(matrix: Tensor) -> Tensor:
         crow.diff(), output_size=col.numel())
     order = col.argsort(stable=True)
     shape = (matrix.size(1), matrix.size(0))
-    return _compressed(row_pointers(col[order], shape[0]), rows[order],
-                       matrix.values()[order], shape)
+    return _compressed(row_pointers(col.index_select(0, order), shape[0]),
+                       rows.index_select(0, order),
+                       matrix.values().index_select(0, order), shape)
 
 
 def row_pointers(rows: Tensor, num_rows: int) -> Tensor:
@@ -249,7 +250,8 @@ def dropout_stored(x: Tensor, p: float) -> Tensor | None:
     dropped = _compressed(matrix.crow_indices(), matrix.col_indices(), kept,
                           tuple(matrix.shape))
     dropped_t = _compressed(features.matrix_t.crow_indices(),
-                            features.matrix_t.col_indices(), kept[order],
+                            features.matrix_t.col_indices(),
+                            kept.index_select(0, order),
                             tuple(features.matrix_t.shape))
     _feature_cache.put((dropped, ), (dropped.device, ),
                        SparseMatrix(dropped, dropped_t))
