@@ -210,6 +210,59 @@ class _GaussianKL(torch.autograd.Function):
         return mu * scale, (var - 1).mul_(scale)
 
 
+def sample_with_kl(stacked: Tensor, max_logstd: float
+                   ) -> tuple[Tensor, Tensor]:
+    r"""The reparametrised sample and the KL term of a variational
+    encoder's output ``stacked`` :math:`= [\mu \,|\, \log\sigma]` (the two
+    halves of its last dimension), in one autograd node:
+
+    .. math::
+        z = \mu + \epsilon \odot \sigma, \quad
+        \epsilon \sim \mathcal{N}(0, I), \qquad
+        \mathrm{KL} = \text{:func:`kl_divergence`}(\mu, \log\sigma),
+
+    with :math:`\log\sigma` clamped at ``max_logstd`` in both. The same
+    operations in the same order as ``mu + randn_like(logstd) *
+    exp(logstd)`` and :func:`kl_divergence` (so the same bits and the same
+    random stream), without their dozen intermediate tensors and the
+    concatenation of the two halves' gradients: at 1M nodes each is a fresh
+    64-128 MB whose pages the kernel must fault in (:mod:`pyg_vgae.pairs`).
+    """
+    return _GaussianSample.apply(stacked, max_logstd)
+
+
+class _GaussianSample(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, stacked: Tensor, max_logstd: float):
+        mu, logstd = stacked.chunk(2, dim=-1)
+        clamped = logstd.clamp(max=max_logstd)
+        var = clamped.mul(2).exp_()
+        terms = torch.addcmul(var, mu, mu).sub_(clamped, alpha=2)
+        nodes = max(mu.numel() // max(mu.size(-1), 1), 1)
+        kl = terms.sum().sub_(mu.numel()).mul_(0.5 / nodes)
+        eps = torch.randn_like(clamped)
+        std = clamped.exp_()
+        z = torch.mul(eps, std, out=terms).add_(mu)
+        ctx.save_for_backward(stacked, eps, std, var)
+        ctx.nodes, ctx.max_logstd = nodes, max_logstd
+        return z, kl
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_z: Tensor, grad_kl: Tensor):
+        stacked, eps, std, var = ctx.saved_tensors
+        mu, logstd = stacked.chunk(2, dim=-1)
+        scale = grad_kl / ctx.nodes
+        grad = torch.empty_like(stacked)
+        grad_mu, grad_logstd = grad.chunk(2, dim=-1)
+        torch.mul(mu, scale, out=grad_mu).add_(grad_z)
+        torch.mul(grad_z, eps, out=grad_logstd).mul_(std).add_(
+            var.sub_(1).mul_(scale))
+        # the clamp passes no gradient where it cut
+        grad_logstd.masked_fill_(logstd > ctx.max_logstd, 0)
+        return grad, None
+
+
 def generator_loss(fake_logits: Tensor) -> Tensor:
     r"""Loss of the encoder in ARGA: make the discriminator call the
     embeddings real, :math:`-\frac{1}{N}\sum_i \log\sigma(D(z_i))`."""

@@ -228,13 +228,44 @@ class GAE(pyg_nn.GAE):
         return auc_ap(pos, neg)
 
 
+def _halves_of(mu: Tensor, logstd: Tensor) -> Tensor | None:
+    """The tensor whose last dimension's two halves ``mu`` and ``logstd``
+    are (as :class:`~pyg_vgae.encoders.GNNEncoder` returns them), else
+    ``None``."""
+    base = mu._base
+    if base is None or logstd._base is not base or mu.dim() != base.dim() \
+            or base.size(-1) != 2 * mu.size(-1) \
+            or not base.is_floating_point():
+        return None
+    first, second = base.chunk(2, dim=-1)
+    same = all(view.shape == half.shape and view.stride() == half.stride()
+               and view.data_ptr() == half.data_ptr()
+               for view, half in ((mu, first), (logstd, second)))
+    return base if same else None
+
+
 class _Variational:
     """Encoding through :math:`\\mu`, :math:`\\log\\sigma`, the KL term and
     generation, shared by :class:`VGAE` and :class:`ARGVA`."""
 
-    # Plain attributes; they also shadow the properties of PyG's ARGVA.
+    # These shadow the properties of PyG's ARGVA.
     __mu__: Tensor | None = None
-    __logstd__: Tensor | None = None
+    _logstd: Tensor | None = None  # unclamped, when the clamp is not made
+    _clamped_logstd: Tensor | None = None
+    _kl: Tensor | None = None  # the KL term sample_with_kl made
+
+    @property
+    def __logstd__(self) -> Tensor | None:
+        """:math:`\\log\\sigma` of the last :meth:`encode`, clamped at
+        ``MAX_LOGSTD`` (on first use where the fused sample did not need
+        it)."""
+        if self._clamped_logstd is None and self._logstd is not None:
+            self._clamped_logstd = self._logstd.clamp(max=MAX_LOGSTD)
+        return self._clamped_logstd
+
+    @__logstd__.setter
+    def __logstd__(self, value: Tensor | None) -> None:
+        self._logstd, self._clamped_logstd, self._kl = None, value, None
 
     def reparametrize(self, mu: Tensor, logstd: Tensor) -> Tensor:
         r""":math:`z = \mu + \sigma \epsilon` while training, :math:`\mu` in
@@ -254,6 +285,12 @@ class _Variational:
                 f"VariationalGCNEncoder or GNNEncoder(..., variational=True)")
         mu, logstd = out
         self.__mu__ = mu
+        stacked = _halves_of(mu, logstd)
+        if self.training and stacked is not None and \
+                type(self).reparametrize is _Variational.reparametrize:
+            z, kl = losses.sample_with_kl(stacked, MAX_LOGSTD)
+            self._logstd, self._clamped_logstd, self._kl = logstd, None, kl
+            return z
         self.__logstd__ = logstd.clamp(max=MAX_LOGSTD)
         return self.reparametrize(self.__mu__, self.__logstd__)
 
@@ -265,6 +302,8 @@ class _Variational:
         if mu is None and self.__mu__ is None:
             raise ValueError("kl_loss() needs mu and logstd: call encode() "
                              "first or pass them")
+        if mu is None and logstd is None and self._kl is not None:
+            return self._kl
         mu = self.__mu__ if mu is None else mu
         logstd = self.__logstd__ if logstd is None else logstd.clamp(
             max=MAX_LOGSTD)

@@ -103,3 +103,39 @@ def test_sampled_recon_agrees_with_bce_with_logits():
         F.binary_cross_entropy_with_logits(neg, torch.zeros(9))
     assert losses.sampled_recon_loss(pos, neg).item() == pytest.approx(
         expected.item(), rel=1e-6)
+
+
+def _plain_sample_and_kl(stacked: torch.Tensor):
+    mu, logstd = stacked.chunk(2, dim=-1)
+    logstd = logstd.clamp(max=10.0)
+    z = mu + torch.randn_like(logstd) * torch.exp(logstd)
+    return z, losses.kl_divergence(mu, logstd)
+
+
+def test_fused_sample_and_kl_are_the_plain_ones_bit_for_bit():
+    """The fused reparametrisation gives the plain expression's sample,
+    KL term and gradient (a clamped entry included), from the same random
+    stream."""
+    base = torch.randn(7, 6, dtype=torch.float64)
+    base[2, 4] = 12.0  # logstd above the clamp: no gradient there
+    weights = torch.randn(7, 3, dtype=torch.float64)
+    results = []
+    for fn in (_plain_sample_and_kl,
+               lambda s: losses.sample_with_kl(s, 10.0)):
+        stacked = base.clone().requires_grad_()
+        torch.manual_seed(3)
+        z, kl = fn(stacked)
+        ((z * weights).sum() + 0.7 * kl).backward()
+        results.append((z.detach(), kl.detach(), stacked.grad))
+    for plain, fused in zip(*results):
+        assert torch.equal(plain, fused)
+    assert results[1][2][2, 4] == 0 and results[1][2][2, 1] != 0
+
+
+def test_fused_kl_passes_gradient_without_z():
+    stacked = torch.randn(4, 4, requires_grad=True)
+    _, kl = losses.sample_with_kl(stacked, 10.0)
+    kl.backward()
+    mu, logstd = stacked.detach().chunk(2, dim=-1)
+    expected = torch.cat([mu, logstd.mul(2).exp() - 1], dim=1) / 4
+    assert torch.allclose(stacked.grad, expected)

@@ -226,3 +226,23 @@ def test_recommend_refuses_bad_arguments():
         model.recommend(z, torch.tensor([0]), k=10)
     with pytest.raises(ValueError, match="out of range"):
         model.recommend(z, torch.tensor([12]), k=2)
+
+
+def test_vgae_training_encode_fuses_sample_and_kl():
+    """A GNNEncoder's (mu, logstd) halves go through one fused node: the
+    KL term it made is what kl_loss() returns, equal to the divergence of
+    the kept mu and clamped logstd, which a mini-batch can still index."""
+    torch.manual_seed(0)
+    model = VGAE(VariationalGCNEncoder(4, 8, 2))
+    x, edge_index = torch.randn(6, 4), ring(6)
+    z = model.encode(x, edge_index)
+    kl = model.kl_loss()
+    assert model._kl is kl
+    expected = losses.kl_divergence(model.__mu__, model.__logstd__)
+    assert torch.allclose(kl, expected)
+    (z.sum() + kl + model.kl_loss(model.__mu__[:3],
+                                   model.__logstd__[:3])).backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.eval()
+    model.encode(x, edge_index)
+    assert model._kl is None  # evaluation: mu, no stale KL
