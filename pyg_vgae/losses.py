@@ -217,11 +217,11 @@ def sample_with_kl(stacked: Tensor, max_logstd: float
     halves of its last dimension), in one autograd node:
 
     .. math::
-        z = \mu + \epsilon \odot \sigma, \quad
-        \epsilon \sim \mathcal{N}(0, I), \qquad
-        \mathrm{KL} = \text{:func:`kl_divergence`}(\mu, \log\sigma),
+        z = \mu + \epsilon \odot \sigma, \qquad
+        \epsilon \sim \mathcal{N}(0, I),
 
-    with :math:`\log\sigma` clamped at ``max_logstd`` in both. The same
+    and :func:`kl_divergence` of :math:`\mu` and :math:`\log\sigma`, with
+    :math:`\log\sigma` clamped at ``max_logstd`` in both. The same
     operations in the same order as ``mu + randn_like(logstd) *
     exp(logstd)`` and :func:`kl_divergence` (so the same bits and the same
     random stream), without their dozen intermediate tensors and the
@@ -257,7 +257,7 @@ class _GaussianSample(torch.autograd.Function):
         grad_mu, grad_logstd = grad.chunk(2, dim=-1)
         torch.mul(mu, scale, out=grad_mu).add_(grad_z)
         torch.mul(grad_z, eps, out=grad_logstd).mul_(std).add_(
-            var.sub_(1).mul_(scale))
+            (var - 1).mul_(scale))  # var stays: the graph may be retained
         # the clamp passes no gradient where it cut
         grad_logstd.masked_fill_(logstd > ctx.max_logstd, 0)
         return grad, None

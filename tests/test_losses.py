@@ -139,3 +139,13 @@ def test_fused_kl_passes_gradient_without_z():
     mu, logstd = stacked.detach().chunk(2, dim=-1)
     expected = torch.cat([mu, logstd.mul(2).exp() - 1], dim=1) / 4
     assert torch.allclose(stacked.grad, expected)
+
+
+def test_fused_sample_backward_twice_on_a_retained_graph():
+    stacked = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    z, kl = losses.sample_with_kl(stacked, 10.0)
+    loss = z.sum() + kl
+    loss.backward(retain_graph=True)
+    first = stacked.grad.clone()
+    loss.backward()
+    assert torch.equal(stacked.grad, 2 * first)
