@@ -183,6 +183,18 @@ def kl_divergence(mu: Tensor, logstd: Tensor) -> Tensor:
     return _GaussianKL.apply(mu, logstd)
 
 
+def _kl_terms(mu: Tensor, logstd: Tensor
+              ) -> tuple[Tensor, Tensor, Tensor, int]:
+    """``(kl, var, terms, nodes)``: the KL term, :math:`\\sigma^2` (its
+    gradient needs it), the per-entry terms (a buffer the caller may
+    reuse) and the number of nodes averaged over."""
+    var = logstd.mul(2).exp_()
+    nodes = max(mu.numel() // max(mu.size(-1), 1), 1) if mu.dim() else 1
+    # sum of (mu^2 + sigma^2 - 2 log sigma - 1), halved, per node
+    terms = torch.addcmul(var, mu, mu).sub_(logstd, alpha=2)
+    return terms.sum().sub_(mu.numel()).mul_(0.5 / nodes), var, terms, nodes
+
+
 class _GaussianKL(torch.autograd.Function):
     r""":func:`kl_divergence` with its gradient written out,
     :math:`\partial/\partial\mu = \mu / N` and
@@ -193,14 +205,9 @@ class _GaussianKL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, mu: Tensor, logstd: Tensor) -> Tensor:
-        var = logstd.mul(2).exp_()
-        nodes = max(mu.numel() // max(mu.size(-1), 1), 1) if mu.dim() \
-            else 1
+        kl, var, _, ctx.nodes = _kl_terms(mu, logstd)
         ctx.save_for_backward(mu, var)
-        ctx.nodes = nodes
-        # sum of (mu^2 + sigma^2 - 2 log sigma - 1), halved, per node
-        terms = torch.addcmul(var, mu, mu).sub_(logstd, alpha=2)
-        return terms.sum().sub_(mu.numel()).mul_(0.5 / nodes)
+        return kl
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -236,10 +243,7 @@ class _GaussianSample(torch.autograd.Function):
     def forward(ctx, stacked: Tensor, max_logstd: float):
         mu, logstd = stacked.chunk(2, dim=-1)
         clamped = logstd.clamp(max=max_logstd)
-        var = clamped.mul(2).exp_()
-        terms = torch.addcmul(var, mu, mu).sub_(clamped, alpha=2)
-        nodes = max(mu.numel() // max(mu.size(-1), 1), 1)
-        kl = terms.sum().sub_(mu.numel()).mul_(0.5 / nodes)
+        kl, var, terms, nodes = _kl_terms(mu, clamped)
         eps = torch.randn_like(clamped)
         std = clamped.exp_()
         z = torch.mul(eps, std, out=terms).add_(mu)
