@@ -4,7 +4,7 @@
 
 The default preset (GCN 32 -> 16, sampled loss, best validation epoch),
 once full batch and once on mini-batches of ``--batch-size`` training edges
-from PyG's ``LinkNeighborLoader`` (needs the ``sparse`` extra). Writes
+with their sampled neighbourhoods (:mod:`pyg_vgae.neighbors`). Writes
 ``benchmarks/results/minibatch.json`` and ``minibatch.md``.
 """
 from __future__ import annotations

@@ -30,6 +30,15 @@ def _selection(text: str) -> str:
         f"positive integer, got '{text}'")
 
 
+def _fanout(text: str) -> int:
+    """An argparse type: neighbours per hop, a positive integer or -1."""
+    value = _number(int, -1, 2 ** 31 - 1)(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a positive count or -1 "
+                                         "(all neighbours), got 0")
+    return value
+
+
 def _number(kind, low, high, low_open=False, high_open=False):
     """An argparse type: a finite ``kind`` in the range, else a message
     naming the range."""
@@ -115,8 +124,11 @@ def _add_training_args(group) -> None:
         help="share of training edges hidden from the encoder each step "
         "and reconstructed (edge masking)")
     add("--batch-size", type=_number(int, 1, 2 ** 31 - 1), default=None,
-        help="train on mini-batches of this many edges "
-        "(LinkNeighborLoader; needs the sparse extra)")
+        help="train on mini-batches of this many edges with their "
+        "sampled neighbourhoods (--num-neighbors)")
+    add("--num-neighbors", type=_fanout, nargs="+", default=None,
+        help="neighbours sampled per hop with --batch-size, -1 for all "
+        "(default: 10 10)")
     add("--select", type=_selection, default=None,
         help="keep the weights of the best validation auc, ap, auc+ap or "
         "hits@K (e.g. hits@20), or of the last epoch")

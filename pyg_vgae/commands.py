@@ -32,7 +32,7 @@ SPEC_FLAGS = ("encoder", "hidden", "latent", "num_layers", "dropout",
               "decoder", "neg_ratio")
 TRAIN_FLAGS = ("epochs", "lr", "recon", "kl_weight", "patience", "device",
                "disc_steps", "select", "weight_decay", "mask_ratio",
-               "batch_size")
+               "batch_size", "num_neighbors")
 #: Flags about the input, recorded in results and checkpoints.
 INPUT_FLAGS = ("dataset", "root", "features", "normalize_features")
 #: Defaults of flags whose default is ``None`` so that a given flag can be
@@ -195,9 +195,6 @@ def _fill_defaults(args: argparse.Namespace) -> None:
 
 def _check_extras(args: argparse.Namespace) -> None:
     """Refuse before any work what needs an extra that is missing."""
-    if args.batch_size is not None:
-        from .train.batches import check_available
-        check_available()
     if args.log_dir is not None:
         from .logs import check_available
         check_available()

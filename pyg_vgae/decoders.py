@@ -129,11 +129,11 @@ class DegreeDecoder(torch.nn.Module):
         self.mlp.reset_parameters()
 
     def forward(self, z: Tensor) -> Tensor:
-        """The predicted :math:`\log(1 + d_i)` of every node."""
+        r"""The predicted :math:`\log(1 + d_i)` of every node."""
         return self.mlp(z).squeeze(-1)
 
     def loss(self, z: Tensor, pairs: Tensor) -> Tensor:
-        """:math:`\mathcal{L}_{deg}` of ``z`` against the degrees of the
+        r""":math:`\mathcal{L}_{deg}` of ``z`` against the degrees of the
         pairs ``pairs`` (``2 x P`` node ids)."""
         degree = torch.bincount(pairs.reshape(-1), minlength=z.size(0))
         return F.mse_loss(self(z), degree.to(z.dtype).log1p())

@@ -74,6 +74,16 @@ def test_flags_override_the_preset():
     assert config.recon == "full" and spec.bias is False  # from the preset
 
 
+def test_num_neighbors_flag_reaches_the_config_and_refuses_zero():
+    args = cli.build_parser().parse_args(
+        ["train", "--model", "gae", "--preset", "default", "--batch-size",
+         "512", "--num-neighbors", "15", "-1"])
+    config = cli.resolve_settings(args, in_channels=10).config
+    assert config.batch_size == 512 and config.num_neighbors == (15, -1)
+    done = run("train", "--batch-size", "64", "--num-neighbors", "5", "0")
+    assert done.returncode == 2 and "got 0" in done.stderr
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--dataset", "Karate"], "unknown dataset"),
     (["train", "--dataset", "missing.csv"], "no such graph file"),

@@ -55,7 +55,6 @@ def test_tutorial_runs(script, planetoid, tmp_path):
     if "--root" in script.read_text():
         argv += ["--root", str(planetoid)]
     if script.stem == "minibatch_large_graph":
-        pytest.importorskip("torch_sparse", reason="needs the sparse extra")
         argv += ["--nodes", "5000"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600,
                           cwd=tmp_path, env={**os.environ,

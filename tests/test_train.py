@@ -132,7 +132,6 @@ def test_same_seed_same_numbers(split):
 
 
 def test_minibatch_training_learns(split):
-    pytest.importorskip("torch_sparse", reason="needs the sparse extra")
     config = TrainConfig(epochs=15, batch_size=256, num_neighbors=(10, 10),
                          progress=False)
     for model_name in ("gae", "vgae", "arga"):
@@ -261,7 +260,6 @@ def test_full_batch_minibatch_and_ddp_share_one_step(split, monkeypatch,
                                                      tmp_path):
     # Every mode goes through schedules -> step.encoder_step with a KL
     # weight of 1/N of the whole training graph.
-    pytest.importorskip("torch_sparse")
     import torch.distributed as dist
     from pyg_vgae.train import schedules
     from pyg_vgae.train.distributed import DistributedTrainer
@@ -293,21 +291,29 @@ def test_full_batch_minibatch_and_ddp_share_one_step(split, monkeypatch,
     assert any(size < train.num_nodes for _, _, size in calls)  # batches
 
 
-def test_minibatch_negatives_are_never_true_edges(split):
-    pytest.importorskip("torch_sparse")
+def test_minibatch_batches_cover_the_edges_once_with_true_negatives(split):
     from pyg_vgae.sampling import known_mask
-    from pyg_vgae.train.batches import NeighborBatches
     train = split[0]
     pos = train.pos_edge_label_index
-    batches = NeighborBatches(train, pos, (10, 10), 128, 3.0,
-                              torch.device("cpu"))
-    checked = 0
+    model = make("gae")
+    trainer = Trainer(model, TrainConfig(batch_size=128, progress=False))
+    batches = trainer.make_batches(train, pos)
+    seen, negatives = [], 0
     for batch in batches:
-        assert batch.neg is not None
+        global_pos = batch.node_ids[batch.pos]
+        seen.append(global_pos)
         in_graph = batch.node_ids[batch.neg]
         assert not known_mask(in_graph, (pos, ), train.num_nodes).any()
-        checked += batch.neg.size(1)
-    assert checked > 2 * pos.size(1)  # about 3 per edge, few dropped
+        assert batch.neg.size(1) == batch.pos.size(1)  # neg_ratio 1
+        # The KL nodes are the pairs' end points, every one of them.
+        ends = torch.cat([batch.pos, batch.neg], dim=1).unique()
+        assert torch.equal(ends, batch.kl_nodes)
+        assert torch.equal(batch.x, train.x[batch.node_ids])
+        negatives += batch.neg.size(1)
+    seen = torch.cat(seen, dim=1)
+    assert seen.size(1) == pos.size(1)  # each training edge once an epoch
+    keys = lambda e: (e[0] * train.num_nodes + e[1]).sort().values  # noqa
+    assert torch.equal(keys(seen), keys(pos))
 
 
 def test_degree_task_fits_the_log_count_of_each_nodes_targets(split):

@@ -1,6 +1,6 @@
-"""A large graph with mini-batches: PyG's LinkNeighborLoader feeds the
-encoder the neighbourhoods of a batch of edges, so memory is bounded by the
-batch, not the graph. Needs the ``sparse`` extra (neighbour sampling).
+"""A large graph with mini-batches: the encoder sees the sampled
+neighbourhoods of a batch of edges (pyg_vgae.neighbors), so memory is
+bounded by the batch, not the graph.
 
     python docs/examples/minibatch_large_graph.py --nodes 200000
 """

@@ -6,16 +6,15 @@ the one step.
   training edges, in both directions, and reconstructs those (or, as
   MaskGAE does, masks each direction on its own, or the edges of random
   walks).
-* :class:`NeighborBatches`: mini-batches of training edges from PyG's
-  :class:`~torch_geometric.loader.LinkNeighborLoader` with their sampled
-  neighbourhoods, so memory is bounded by the batch; the loader's negatives
-  that are true edges are dropped.
+* :class:`NeighborBatches`: mini-batches of training edges and sampled
+  negatives with their sampled neighbourhoods
+  (:mod:`pyg_vgae.neighbors`), so memory is bounded by the batch.
 * :class:`RankShard`: this process's shard of the training edges under
   data-parallel training, with negatives seeded per rank and epoch.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 from torch import Tensor
@@ -24,7 +23,7 @@ from torch_geometric.utils import coalesce, to_undirected
 
 from .. import pairs
 from ..data import link_labels
-from ..sampling import known_mask
+from ..neighbors import NeighborSampler
 from .step import Batch
 
 
@@ -171,44 +170,33 @@ class PathMask:
         return hidden
 
 
-def check_available() -> None:
-    """Refuse mini-batch training before any work when neither pyg-lib nor
-    torch-sparse (neighbour sampling) is installed."""
-    import torch_geometric.typing as pyg_typing
-    if not (pyg_typing.WITH_PYG_LIB or pyg_typing.WITH_TORCH_SPARSE):
-        raise ValueError("--batch-size samples neighbours with pyg-lib or "
-                         "torch-sparse, and neither is installed: pip "
-                         "install 'pyg-vgae[sparse]' (see the README for "
-                         "prebuilt wheels)")
-
-
 class NeighborBatches:
-    """Mini-batches of ``batch_size`` training edges, each with
-    ``neg_ratio`` negatives per edge and the ``num_neighbors``-hop
-    neighbourhoods of their end points."""
+    """Mini-batches of ``batch_size`` training edges, shuffled each epoch,
+    each with its negatives (``negatives(count)``, never true edges) and
+    the ``num_neighbors``-hop neighbourhoods of their end points
+    (:class:`~pyg_vgae.neighbors.NeighborSampler`)."""
 
     def __init__(self, data: Data, pos: Tensor, num_neighbors: Iterable[int],
-                 batch_size: int, neg_ratio: float, device: torch.device):
-        from torch_geometric.loader import LinkNeighborLoader
-        from torch_geometric.sampler import NegativeSampling
-
-        check_available()
-        self.pos, self.num_nodes, self.device = pos, data.num_nodes, device
-        self.loader = LinkNeighborLoader(
-            data.cpu(), num_neighbors=list(num_neighbors),
-            edge_label_index=pos.cpu(), batch_size=batch_size, shuffle=True,
-            neg_sampling=NegativeSampling("binary", amount=neg_ratio))
+                 batch_size: int, negatives: Callable[[int], Tensor],
+                 device: torch.device):
+        data = data.to(device)
+        self.x, self.pos, self.device = data.x, pos.to(device), device
+        self.batch_size, self.negatives = batch_size, negatives
+        self.sampler = NeighborSampler(data.edge_index, data.num_nodes,
+                                       list(num_neighbors))
 
     def __iter__(self) -> Iterator[Batch]:
-        for sub in self.loader:
-            sub = sub.to(self.device)
-            pairs, is_pos = sub.edge_label_index, sub.edge_label > 0.5
-            neg = pairs[:, ~is_pos]
-            true_edge = known_mask(sub.n_id[neg], (self.pos, ),
-                                   self.num_nodes)
-            neg = neg[:, ~true_edge] if bool((~true_edge).any()) else None
-            yield Batch(sub.x, sub.edge_index, pairs[:, is_pos], neg=neg,
-                        kl_nodes=torch.unique(pairs), node_ids=sub.n_id)
+        order = torch.randperm(self.pos.size(1), device=self.device)
+        for start in range(0, order.numel(), self.batch_size):
+            pos = self.pos[:, order[start:start + self.batch_size]]
+            pairs = torch.cat([pos, self.negatives(pos.size(1))], dim=1)
+            node_ids, edge_index, inverse = self.sampler(pairs.reshape(-1))
+            pairs = inverse.view(2, -1)
+            seeds = int(inverse.max()) + 1  # the pairs' nodes come first
+            yield Batch(self.x.index_select(0, node_ids), edge_index,
+                        pairs[:, :pos.size(1)], neg=pairs[:, pos.size(1):],
+                        kl_nodes=torch.arange(seeds, device=self.device),
+                        node_ids=node_ids)
 
 
 def shard(edge_index: Tensor, rank: int, world_size: int) -> Tensor:

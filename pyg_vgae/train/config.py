@@ -43,11 +43,12 @@ class TrainConfig:
         disc_steps: Discriminator steps before each encoder step (ARGA).
         disc_lr: Adam learning rate of the discriminator.
         recon_steps: Encoder steps per epoch.
-        batch_size: Train on mini-batches of this many training edges with
-            PyG's ``LinkNeighborLoader`` (:mod:`pyg_vgae.minibatch`);
-            ``None`` trains full batch. One epoch is one pass over the
+        batch_size: Train on mini-batches of this many training edges,
+            their negatives and sampled neighbourhoods
+            (:mod:`pyg_vgae.neighbors`); ``None`` trains full batch. One epoch is one pass over the
             edges; evaluation stays full batch.
-        num_neighbors: Neighbours sampled per hop in mini-batch training.
+        num_neighbors: Neighbours sampled per hop in mini-batch training
+            (``-1``: all).
         mask_ratio: Edge masking (as in masked graph auto-encoders): each
             step hides this share of the training edges from the encoder
             and reconstructs only those, so the model learns to predict

@@ -112,9 +112,13 @@ class Trainer:
         """The batch source of this trainer's settings."""
         config = self.config
         if config.batch_size is not None:
-            return NeighborBatches(train_data, pos, config.num_neighbors,
-                                   config.batch_size, self.model.neg_ratio,
-                                   self.device)
+            model, num_nodes = self.model, train_data.num_nodes
+            return NeighborBatches(
+                train_data, pos, config.num_neighbors, config.batch_size,
+                lambda count: model.sample_negatives(
+                    pos, num_nodes,
+                    num_neg_samples=model.num_negatives(count)),
+                self.device)
         if (config.mask_each_direction or config.mask_walk_length) and \
                 getattr(self.model, "directed", False):
             raise ValueError("mask_each_direction and mask_walk_length mask "
