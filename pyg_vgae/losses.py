@@ -183,12 +183,13 @@ def kl_divergence(mu: Tensor, logstd: Tensor) -> Tensor:
     return _GaussianKL.apply(mu, logstd)
 
 
-def _kl_terms(mu: Tensor, logstd: Tensor
+def _kl_terms(mu: Tensor, logstd: Tensor, std: Tensor | None = None
               ) -> tuple[Tensor, Tensor, Tensor, int]:
     """``(kl, var, terms, nodes)``: the KL term, :math:`\\sigma^2` (its
     gradient needs it), the per-entry terms (a buffer the caller may
-    reuse) and the number of nodes averaged over."""
-    var = logstd.mul(2).exp_()
+    reuse) and the number of nodes averaged over; ``std``:
+    :math:`\\sigma`, when the caller has it (one exponential fewer)."""
+    var = (logstd.exp() if std is None else std).square()
     nodes = max(mu.numel() // max(mu.size(-1), 1), 1) if mu.dim() else 1
     # sum of (mu^2 + sigma^2 - 2 log sigma - 1), halved, per node
     terms = torch.addcmul(var, mu, mu).sub_(logstd, alpha=2)
@@ -243,12 +244,17 @@ class _GaussianSample(torch.autograd.Function):
     def forward(ctx, stacked: Tensor, max_logstd: float):
         mu, logstd = stacked.chunk(2, dim=-1)
         clamped = logstd.clamp(max=max_logstd)
-        kl, var, terms, nodes = _kl_terms(mu, clamped)
+        std = clamped.exp()
+        kl, var, terms, nodes = _kl_terms(mu, clamped, std)
         eps = torch.randn_like(clamped)
-        std = clamped.exp_()
         z = torch.mul(eps, std, out=terms).add_(mu)
         ctx.save_for_backward(stacked, eps, std, var)
         ctx.nodes, ctx.max_logstd = nodes, max_logstd
+        # Whether the clamp cut anything (rarely): on the CPU one reduction
+        # spares the backward a comparison and a fill; on a GPU asking
+        # would wait for the device, so the backward always masks.
+        ctx.cut = stacked.device.type != "cpu" or logstd.numel() > 0 and \
+            bool(logstd.max() > max_logstd)
         return z, kl
 
     @staticmethod
@@ -262,8 +268,8 @@ class _GaussianSample(torch.autograd.Function):
         torch.mul(mu, scale, out=grad_mu).add_(grad_z)
         torch.mul(grad_z, eps, out=grad_logstd).mul_(std).add_(
             (var - 1).mul_(scale))  # var stays: the graph may be retained
-        # the clamp passes no gradient where it cut
-        grad_logstd.masked_fill_(logstd > ctx.max_logstd, 0)
+        if ctx.cut:  # the clamp passes no gradient where it cut
+            grad_logstd.masked_fill_(logstd > ctx.max_logstd, 0)
         return grad, None
 
 

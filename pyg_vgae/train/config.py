@@ -92,6 +92,10 @@ class TrainConfig:
         seed: Seed of every random number generator used in training.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``...
         progress: Show a tqdm progress bar.
+        serial_below: On the CPU, train on one thread while the training
+            graph has fewer edges plus positives than this
+            (:func:`pyg_vgae.threads.serial_below`); ``0``: always use
+            torch's thread count.
     """
 
     epochs: int = 200
@@ -120,6 +124,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = True
+    serial_below: int = 200_000
 
     def __post_init__(self) -> None:
         self.num_neighbors = tuple(self.num_neighbors)
@@ -138,7 +143,7 @@ class TrainConfig:
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
         for name in ("kl_weight", "feature_weight", "degree_weight",
-                     "disc_steps"):
+                     "disc_steps", "serial_below"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must not be negative, got {value}")

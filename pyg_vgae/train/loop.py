@@ -65,7 +65,7 @@ def timed_epoch(trainer) -> tuple[float, float]:
         torch.cuda.synchronize(trainer.device)
     start = time.perf_counter()
     trainer.model.train()
-    loss = trainer.schedule.epoch(trainer, trainer.batches)
+    loss = trainer.run_epoch()
     if trainer.device.type == "cuda":
         torch.cuda.synchronize(trainer.device)
     return loss, 1000 * (time.perf_counter() - start)

@@ -12,6 +12,7 @@ from torch_geometric.data import Data
 from ..data import link_labels
 from ..models import ARGA, GAE
 from ..rng import rng_state, set_rng_state
+from ..threads import serial_below
 from .averaging import WeightAverage
 from .batches import NeighborBatches, WholeGraph, training_positives
 from .config import FitResult, TrainConfig, check_graph, resolve_device
@@ -66,7 +67,7 @@ class Trainer:
         self.last_terms: dict[str, torch.Tensor] = {}
         #: The training split and its batch source, set by :meth:`fit`.
         self.train_data: Data | None = None
-        self.batches = None
+        self.batches, self.step_work = None, 0
         self.schedule = schedule_for(self)
         #: Nodes of the whole training graph (the KL weight's N).
         self.num_nodes = 0
@@ -134,11 +135,23 @@ class Trainer:
         """One epoch of updates on ``data`` with positives
         ``pos_edge_index``; returns the epoch's mean loss."""
         if self.train_data is not data:
-            self.train_data, self.num_nodes = data, data.num_nodes
-            self.batches = self.make_batches(data, pos_edge_index)
+            self.use_graph(data, pos_edge_index)
         if not self.model.training:  # eval() set every module; undo it
             self.model.train()
-        return self.schedule.epoch(self, self.batches)
+        return self.run_epoch()
+
+    def use_graph(self, data: Data, pos: torch.Tensor) -> None:
+        """Train on ``data`` with positives ``pos`` from now on."""
+        self.train_data, self.num_nodes = data, data.num_nodes
+        self.batches = self.make_batches(data, pos)
+        self.step_work = _step_work(data, pos)
+
+    def run_epoch(self) -> float:
+        """One epoch of the schedule over the batch source, on one CPU
+        thread while the graph is small (``config.serial_below``)."""
+        with serial_below(self.step_work, self.config.serial_below,
+                          self.device):
+            return self.schedule.epoch(self, self.batches)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {name: optimizer for name, optimizer in (
@@ -244,8 +257,7 @@ class Trainer:
         train_data = train_data.to(self.device)
         val_data = val_data.to(self.device) if val_data is not None else None
         pos = self.positives(train_data)
-        self.train_data, self.num_nodes = train_data, train_data.num_nodes
-        self.batches = self.make_batches(train_data, pos)
+        self.use_graph(train_data, pos)
         stopped = train_epochs(self, val_data)
         return finish(self, val_data, test_data, stopped)
 
@@ -255,3 +267,9 @@ class Trainer:
         self.model.eval()
         data = data.to(self.device)
         return self.encode_graph(data)
+
+
+def _step_work(data, pos) -> int:
+    """Edges plus positives of a step's graph, summed over edge types."""
+    positives = pos.values() if isinstance(pos, dict) else (pos, )
+    return data.num_edges + sum(p.size(1) for p in positives)
