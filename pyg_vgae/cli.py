@@ -1,4 +1,8 @@
-"""The ``pyg-vgae`` command: train, cluster, embed."""
+"""The ``pyg-vgae`` command: train, cluster, embed.
+
+The parser needs no torch (:mod:`pyg_vgae.names`), so ``--help`` and a
+usage error answer in a fraction of a second; the commands and torch are
+imported once the arguments parse."""
 from __future__ import annotations
 
 import argparse
@@ -9,12 +13,9 @@ import sys
 import traceback
 
 from . import __version__
-from .commands import (UsageError, command_embed, command_score,
-                       command_train, resolve_settings)
+from .names import (DECODERS, ENCODER_NAMES, MODEL_NAMES, PRESET_NAMES,
+                    SELECT, ranking_metric)
 from .outputs import OutputError
-from .presets import DECODERS, ENCODERS, MODELS, PRESETS
-from .train import SELECT, STOP_REQUESTED
-from .train.config import ranking_metric
 
 log = logging.getLogger("pyg_vgae")
 
@@ -78,9 +79,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_data_args(group) -> None:
     add = group.add_argument
-    add("--model", choices=sorted(MODELS), default=None,
+    add("--model", choices=sorted(MODEL_NAMES), default=None,
         help="gae (default), vgae, arga or argva")
-    add("--encoder", choices=ENCODERS, default=None,
+    add("--encoder", choices=ENCODER_NAMES, default=None,
         help="encoder conv (default: the preset's, gcn)")
     add("--dataset", default=None,
         help="a name (Cora, CiteSeer, PubMed, Photo, Computers, CS, Physics,"
@@ -91,7 +92,7 @@ def _add_data_args(group) -> None:
     add("--root", default=None,
         help="data root holding Planetoid/, Amazon/, Coauthor/, OGB/ ... "
         "(default: $PYG_VGAE_DATA, then ~/.cache/pyg_vgae/data)")
-    add("--preset", choices=sorted(PRESETS), default=None,
+    add("--preset", choices=sorted(PRESET_NAMES), default=None,
         help="default (PyG's example), paper or best")
     add("--config", default=None, metavar="RESULTS_JSON",
         help="repeat the settings of a run from the JSON its --json wrote;"
@@ -242,22 +243,38 @@ def _add_embed(commands) -> None:
 def _raise_interrupt(signum, frame) -> None:
     # The flag stops the trainer at the next epoch even if the exception is
     # swallowed where it lands (an exception in a __del__ is only printed).
+    from .train import STOP_REQUESTED
     STOP_REQUESTED.set()
     raise KeyboardInterrupt
 
 
-#: Problems with what the user gave, reported as one ``error:`` line.
-USER_ERRORS = (UsageError, OutputError, ValueError, TypeError,
-               FileNotFoundError, PermissionError, IsADirectoryError,
-               NotADirectoryError, MemoryError)
+def __getattr__(name: str):
+    # resolve_settings and UsageError live with the commands, which import
+    # torch: loaded on first use, not to parse arguments.
+    if name in ("resolve_settings", "UsageError"):
+        from . import commands
+        return getattr(commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The parsed command line (exits with status 2 on a usage error);
+    imports nothing heavy."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parse(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments, Ctrl-C and SIGTERM stopping training cleanly."""
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
+    from .train import STOP_REQUESTED
     STOP_REQUESTED.clear()
     previous = {sig: signal.signal(sig, _raise_interrupt)
                 for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -272,6 +289,12 @@ def _run(args: argparse.Namespace) -> int:
     """Run a parsed command. Known input problems become one ``error:``
     line and exit status 2; anything else is a bug: one line saying so
     (the traceback with ``--debug``) and exit status 1."""
+    from .commands import (UsageError, command_embed, command_score,
+                           command_train)
+    # Problems with what the user gave, reported as one ``error:`` line.
+    user_errors = (UsageError, OutputError, ValueError, TypeError,
+                   FileNotFoundError, PermissionError, IsADirectoryError,
+                   NotADirectoryError, MemoryError)
     try:
         if args.command == "embed":
             command_embed(args)
@@ -285,7 +308,7 @@ def _run(args: argparse.Namespace) -> int:
         print("interrupted: stopped cleanly, no results written",
               file=sys.stderr)
         return 130
-    except USER_ERRORS as error:
+    except user_errors as error:
         if args.debug:
             traceback.print_exc()
         message = str(error).splitlines()[0] if str(error) else \
@@ -305,7 +328,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["main", "build_parser", "resolve_settings", "UsageError"]
+__all__ = ["main", "parse", "run", "build_parser"]
 
 if __name__ == "__main__":
     from .launch import main as launch

@@ -1,8 +1,10 @@
-"""Entry point of the ``pyg-vgae`` command. It imports nothing heavy
-itself, so that Ctrl-C while torch is still loading ends with one line and
-status 130, not a traceback."""
+"""Entry point of the ``pyg-vgae`` command. It parses the arguments before
+torch loads (a usage error or ``--help`` answers at once), then imports the
+commands with Ctrl-C only remembered, so that Ctrl-C while torch is still
+loading ends with one line and status 130, not a traceback."""
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 
@@ -23,12 +25,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, _remember_interrupt)
     from .allocator import use_huge_pages
     use_huge_pages()  # before torch loads: see pyg_vgae.allocator
-    from .cli import main as cli_main
+    from .cli import parse, run
+    args = parse()
+    importlib.import_module(".commands", __package__)  # torch loads here
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if _interrupted:
             raise KeyboardInterrupt
-        code = cli_main()
+        code = run(args)
     except KeyboardInterrupt:
         print("interrupted: stopped cleanly, no results written",
               file=sys.stderr)

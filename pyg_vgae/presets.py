@@ -15,12 +15,9 @@ from .decoders import (DegreeDecoder, GravityDecoder, MLPDecoder,
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
+from .names import DECODERS, DIRECTED_DECODERS
 
 MODELS = {"gae": GAE, "vgae": VGAE, "arga": ARGA, "argva": ARGVA}
-#: Decoder names; the directed ones (source_target, gravity) make the model
-#: directed.
-DECODERS = ("inner", "mlp", "source_target", "gravity")
-DIRECTED_DECODERS = ("source_target", "gravity")
 ENCODERS = ("gcn", "linear", *[name for name in CONVS if name != "gcn"])
 
 

@@ -74,6 +74,20 @@ def test_flags_override_the_preset():
     assert config.recon == "full" and spec.bias is False  # from the preset
 
 
+def test_parsing_needs_no_torch_and_its_names_match_the_code():
+    code = ("import sys; from pyg_vgae import cli; "
+            "cli.parse(['train', '--model', 'vgae', '--encoder', 'sage']); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "False"
+    from pyg_vgae import names, presets
+    assert set(names.MODEL_NAMES) == set(presets.MODELS)
+    assert set(names.PRESET_NAMES) == set(presets.PRESETS)
+    assert names.ENCODER_NAMES == presets.ENCODERS
+    assert names.DECODERS == presets.DECODERS
+
+
 def test_num_neighbors_flag_reaches_the_config_and_refuses_zero():
     args = cli.build_parser().parse_args(
         ["train", "--model", "gae", "--preset", "default", "--batch-size",

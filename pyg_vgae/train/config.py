@@ -10,23 +10,10 @@ import torch
 from torch_geometric.data import Data
 
 from ..checks import check_edge_index, check_features
+from ..names import SELECT, ranking_metric
 
 #: Validation score that :meth:`Trainer.fit` maximises, per ``select``
 #: (besides ``"hits@K"``: :func:`ranking_metric`).
-SELECT = {"auc": lambda auc, ap: auc, "ap": lambda auc, ap: ap,
-          "auc+ap": lambda auc, ap: auc + ap, "last": lambda auc, ap: 0.0}
-
-
-def ranking_metric(select: str) -> bool:
-    """Whether ``select`` is ``"hits@K"`` (K a positive integer): the
-    share of positive pairs scored above the K-th best negative, OGB's
-    ranking metric for link prediction (ogbl-ddi is ranked by Hits@20)."""
-    if not isinstance(select, str):
-        return False
-    prefix, _, k = select.partition("@")
-    return prefix == "hits" and k.isascii() and k.isdigit() and int(k) > 0
-
-
 @dataclass
 class TrainConfig:
     """Settings of :class:`Trainer`.
