@@ -13,7 +13,8 @@ DIRECTED_DECODERS = ("source_target", "gravity")
 #: ``linear`` is one GCN layer with no activation.
 ENCODER_NAMES = ("gcn", "linear", "sage", "gat", "gin")
 
-#: Selection rules on validation scores, by name.
+#: Validation score that :meth:`~pyg_vgae.Trainer.fit` maximises, per
+#: ``select`` (besides ``"hits@K"``: :func:`ranking_metric`).
 SELECT = {"auc": lambda auc, ap: auc, "ap": lambda auc, ap: ap,
           "auc+ap": lambda auc, ap: auc + ap, "last": lambda auc, ap: 0.0}
 

@@ -2,15 +2,16 @@ r"""Neighbour sampling for mini-batches, vectorised in torch alone.
 
 For a batch of seed nodes, each hop draws up to :math:`k` incoming
 neighbours of every node the previous hop added (all of them when a node
-has at most :math:`k`), as GraphSAGE's sampler does (Hamilton et al.,
-NeurIPS 2017), and the sampled edges form the batch's subgraph, so its size
-is bounded by the batch and the fan-outs, not by the graph.
+has at most :math:`k`), without replacement, as PyG's ``NeighborLoader``
+does (GraphSAGE's sampling, Hamilton et al., NeurIPS 2017), and the
+sampled edges form the batch's subgraph, so its size is bounded by the
+batch and the fan-outs, not by the graph.
 
 A node of degree :math:`d > k` keeps :math:`k` distinct neighbours drawn
 by stratified sampling: its adjacency row is cut into :math:`k` runs of
 :math:`\lfloor d/k \rfloor` or :math:`\lceil d/k \rceil` entries, one
-entry is drawn from each run, and the row is first rotated by a uniform
-offset, so that every neighbour is kept with probability exactly
+entry is drawn from each run, and the draws move around the row by one
+uniform offset, so that every neighbour is kept with probability exactly
 :math:`k/d`, as under uniform sampling without replacement. Every step is
 one tensor operation over all the hop's nodes at once, where PyG's
 ``torch-sparse`` sampler loops over nodes in C++ with a hash map: the
@@ -74,7 +75,9 @@ class NeighborSampler:
             frontier = fresh
         node_ids = torch.cat(parts)
         local[node_ids] = -1
-        return node_ids, torch.cat(edges, dim=1), inverse
+        edge_index = torch.cat(edges, dim=1) if edges else \
+            seeds.new_empty(2, 0)
+        return node_ids, edge_index, inverse
 
     def hop(self, nodes: Tensor, fanout: int) -> tuple[Tensor, Tensor]:
         """``(sources, targets)``: the sampled incoming edges of ``nodes``,

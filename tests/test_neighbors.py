@@ -74,6 +74,14 @@ def test_state_is_reset_between_batches():
     assert node_ids[0] == 11 and inverse.tolist() == [0]
 
 
+def test_no_hops_gives_the_seeds_alone():
+    edge_index, num_nodes = _star_and_path()
+    node_ids, sub_edges, inverse = NeighborSampler(
+        edge_index, num_nodes, [])(torch.tensor([3, 0, 3]))
+    assert node_ids.tolist() == [0, 3] and inverse.tolist() == [1, 0, 1]
+    assert sub_edges.shape == (2, 0)
+
+
 def test_refuses_a_zero_fanout():
     edge_index, num_nodes = _star_and_path()
     with pytest.raises(ValueError, match="num_neighbors"):

@@ -12,8 +12,7 @@ from torch_geometric.data import Data
 from ..checks import check_edge_index, check_features
 from ..names import SELECT, ranking_metric
 
-#: Validation score that :meth:`Trainer.fit` maximises, per ``select``
-#: (besides ``"hits@K"``: :func:`ranking_metric`).
+
 @dataclass
 class TrainConfig:
     """Settings of :class:`Trainer`.
@@ -32,8 +31,8 @@ class TrainConfig:
         recon_steps: Encoder steps per epoch.
         batch_size: Train on mini-batches of this many training edges,
             their negatives and sampled neighbourhoods
-            (:mod:`pyg_vgae.neighbors`); ``None`` trains full batch. One epoch is one pass over the
-            edges; evaluation stays full batch.
+            (:mod:`pyg_vgae.neighbors`); ``None`` trains full batch. One
+            epoch is one pass over the edges; evaluation stays full batch.
         num_neighbors: Neighbours sampled per hop in mini-batch training
             (``-1``: all).
         mask_ratio: Edge masking (as in masked graph auto-encoders): each
