@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +21,24 @@ def test_planetoid_from_a_copied_raw_folder(cora_copy):
     assert torch.allclose(sums[sums > 0], torch.ones(int((sums > 0).sum())))
     # Nothing written beside raw/: processed files live in the cache.
     assert sorted(p.name for p in (cora_copy / "Cora").iterdir()) == ["raw"]
+
+
+def test_processes_loading_at_once_into_a_fresh_cache_all_succeed(
+        cora_copy, tmp_path):
+    # Runs side by side each process the dataset the first time; the lock
+    # on the cache folder keeps one from reading another's half-written
+    # file.
+    code = ("from pyg_vgae import data; print(data.load_planetoid("
+            f"'cora', root={str(cora_copy)!r}).num_nodes)")
+    env = {**os.environ, "PYG_VGAE_CACHE": str(tmp_path / "fresh")}
+    processes = [subprocess.Popen([sys.executable, "-c", code], env=env,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    results = [process.communicate(timeout=300) for process in processes]
+    for process, (out, err) in zip(processes, results):
+        assert process.returncode == 0, err
+        assert out.strip() == "2708" and "unreadable" not in err
 
 
 def test_planetoid_root_from_environment(cora_copy, monkeypatch):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 from torch_geometric.data import Data
 from torch_geometric.datasets import Amazon, CitationFull, Coauthor, Planetoid
 from torch_geometric.transforms import NormalizeFeatures
@@ -147,13 +148,24 @@ def _directed_edges(raw_path: str, num_nodes: int):
 def _build(make, name: str, folder: Path, family: str,
            dataset_root: Path | None = None):
     """Run a dataset constructor; a corrupt processed cache is rebuilt
-    once, unreadable raw files become an error naming the folder."""
+    once, unreadable raw files become an error naming the folder. The
+    cache folder is locked meanwhile: two processes that load a dataset
+    for the first time at once (runs side by side) would otherwise write
+    the same processed file together, and one would read it half
+    written."""
+    processed = _cache_key(dataset_root or folder)
+    processed.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{processed}.lock"):
+        return _build_unlocked(make, name, folder, family, processed)
+
+
+def _build_unlocked(make, name: str, folder: Path, family: str,
+                    processed: Path):
     for attempt in (1, 2):
         try:
             with contextlib.redirect_stdout(sys.stderr):  # keep stdout clean
                 return make()
         except Exception as error:  # PyG raises many types for bad files
-            processed = _cache_key(dataset_root or folder)
             if attempt == 1 and processed.is_dir():
                 log.warning("processed cache %s is unreadable (%s); "
                             "rebuilding it", processed, type(error).__name__)
