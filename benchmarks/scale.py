@@ -77,7 +77,8 @@ def graph(num_nodes: int, edges_per_node: float):
                            avg_degree=2 * edges_per_node)
 
 
-def measure_ours(data, epochs: int, batch_size: int | None) -> dict:
+def measure_ours(data, epochs: int, batch_size: int | None,
+                 num_neighbors: list[int]) -> dict:
     from pyg_vgae import TrainConfig, Trainer, VGAE, VariationalGCNEncoder
     from pyg_vgae.data import split_edges
 
@@ -86,7 +87,8 @@ def measure_ours(data, epochs: int, batch_size: int | None) -> dict:
     train, val, test = split_edges(data, seed=0)
     model = VGAE(VariationalGCNEncoder(data.num_features, HIDDEN, LATENT))
     trainer = Trainer(model, TrainConfig(epochs=epochs, progress=False,
-                                         batch_size=batch_size))
+                                         batch_size=batch_size,
+                                         num_neighbors=num_neighbors))
     trainer.callbacks.append(lambda t, epoch, record: marks.setdefault(
         epoch, time.perf_counter()))
     result = trainer.fit(train, val, test)
@@ -139,7 +141,11 @@ def child(args: argparse.Namespace) -> dict:
         row = measure_pyg(data, args.epochs)
     else:
         row = measure_ours(data, args.epochs, args.batch_size
-                           if args.impl == "minibatch" else None)
+                           if args.impl == "minibatch" else None,
+                           args.num_neighbors)
+    if args.impl == "minibatch":
+        row.update(batch_size=args.batch_size,
+                   num_neighbors=args.num_neighbors)
     return {"impl": args.impl, "nodes": args.child,
             "edges": data.num_edges // 2, **row,
             "peak_gib": peak_gib(),
@@ -154,7 +160,8 @@ def run_child(args: argparse.Namespace, size: int, impl: str) -> dict | None:
          "--edges-per-node", str(args.edges_per_node), "--epochs",
          str(args.minibatch_epochs if impl == "minibatch" else args.epochs),
          "--threads", str(args.threads),
-         "--batch-size", str(args.batch_size)],
+         "--batch-size", str(args.batch_size), "--num-neighbors",
+         *map(str, args.num_neighbors)],
         capture_output=True, text=True, env=env)
     if done.returncode != 0:
         print(f"{impl} at {size} nodes failed:\n{done.stderr[-2000:]}")
@@ -239,6 +246,9 @@ def main() -> None:
     parser.add_argument("--pyg-max", type=int, default=1_000_000,
                         help="largest size PyG's model is run at")
     parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--num-neighbors", type=int, nargs="+",
+                        default=[10, 10],
+                        help="neighbours per hop of the mini-batch runs")
     parser.add_argument("--minibatch-epochs", type=int, default=2,
                         help="epochs of the mini-batch runs (the first is "
                         "setup, so at least 2)")
