@@ -14,8 +14,8 @@ resident memory is its own): a stochastic block model with
   ``adj_t``, stepped by hand as an expert would (skipped where
   ``--pyg-max`` says it would not fit);
 * ``minibatch``: ours with ``--batch-size`` training edges per step
-  and their sampled neighbourhoods (:mod:`pyg_vgae.neighbors`), memory
-  bounded by the batch.
+  and their sampled neighbourhoods (:mod:`pyg_vgae.neighbors`,
+  ``--num-neighbors`` per hop); evaluation stays full batch.
 
 Every child process puts large tensors on transparent huge pages, as the
 ``pyg-vgae`` command does (:mod:`pyg_vgae.allocator`), whichever model it

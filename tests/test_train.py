@@ -312,6 +312,7 @@ def test_minibatch_batches_cover_the_edges_once_with_true_negatives(split):
         negatives += batch.neg.size(1)
     seen = torch.cat(seen, dim=1)
     assert seen.size(1) == pos.size(1)  # each training edge once an epoch
+    assert negatives == pos.size(1)
     keys = lambda e: (e[0] * train.num_nodes + e[1]).sort().values  # noqa
     assert torch.equal(keys(seen), keys(pos))
 

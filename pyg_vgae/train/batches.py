@@ -8,7 +8,8 @@ the one step.
   walks).
 * :class:`NeighborBatches`: mini-batches of training edges and sampled
   negatives with their sampled neighbourhoods
-  (:mod:`pyg_vgae.neighbors`), so memory is bounded by the batch.
+  (:mod:`pyg_vgae.neighbors`), so a step's size is bounded by the batch
+  and the fan-outs, not by the graph.
 * :class:`RankShard`: this process's shard of the training edges under
   data-parallel training, with negatives seeded per rank and epoch.
 """
