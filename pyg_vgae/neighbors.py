@@ -85,22 +85,25 @@ class NeighborSampler:
         begin = self.rowptr.index_select(0, nodes)
         degree = self.rowptr.index_select(0, nodes + 1) - begin
         counts = degree if fanout < 0 else degree.clamp(max=fanout)
-        total = int(counts.sum())
-        targets = nodes.repeat_interleave(counts, output_size=total)
-        first = (torch.cumsum(counts, 0) - counts).repeat_interleave(
-            counts, output_size=total)
+        # Which of ``nodes`` each drawn entry belongs to: one expansion,
+        # then plain gathers of the per-node values.
+        owner = torch.repeat_interleave(
+            torch.arange(nodes.numel(), device=nodes.device), counts,
+            output_size=int(counts.sum()))
+        targets = nodes.index_select(0, owner)
         # Position of each drawn entry among its node's draws: 0 .. c - 1.
-        slot = torch.arange(total, device=nodes.device) - first
+        first = torch.cumsum(counts, 0).sub_(counts)
+        slot = torch.arange(owner.numel(), device=nodes.device) \
+            - first.index_select(0, owner)
         offset = slot
         if fanout > 0:
-            row_size = degree.repeat_interleave(counts, output_size=total)
+            row_size = degree.index_select(0, owner)
             rotation = (torch.rand(nodes.shape, device=nodes.device)
-                        * degree).long().repeat_interleave(
-                            counts, output_size=total)
+                        * degree).long().index_select(0, owner)
             offset = torch.where(
                 row_size > fanout,
                 _stratified(slot, row_size, fanout, rotation), slot)
-        begin = begin.repeat_interleave(counts, output_size=total)
+        begin = begin.index_select(0, owner)
         return self.sources.index_select(0, begin + offset), targets
 
 
