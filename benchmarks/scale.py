@@ -46,17 +46,25 @@ from pyg_vgae.allocator import HUGE_PAGES_ENV  # noqa: E402
 LATENT, HIDDEN = 16, 32
 
 
-def copy_bandwidth(num_bytes: int = 1 << 28) -> float:
+def copy_bandwidth(device: str = "cpu", num_bytes: int = 1 << 28) -> float:
     """Bytes per second a large ``copy_`` moves (read + write), best of 5."""
     import torch
-    src = torch.ones(num_bytes // 4)
+    src = torch.ones(num_bytes // 4, device=device)
     dst = torch.empty_like(src)
     best = float("inf")
     for _ in range(5):
+        sync(device)
         start = time.perf_counter()
         dst.copy_(src)
+        sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * num_bytes / best
+
+
+def sync(device: str) -> None:
+    import torch
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def epoch_bytes(num_nodes: int, nnz: int, num_pairs: int) -> int:
@@ -78,7 +86,7 @@ def graph(num_nodes: int, edges_per_node: float):
 
 
 def measure_ours(data, epochs: int, batch_size: int | None,
-                 num_neighbors: list[int]) -> dict:
+                 num_neighbors: list[int], device: str) -> dict:
     from pyg_vgae import TrainConfig, Trainer, VGAE, VariationalGCNEncoder
     from pyg_vgae.data import split_edges
 
@@ -88,7 +96,8 @@ def measure_ours(data, epochs: int, batch_size: int | None,
     model = VGAE(VariationalGCNEncoder(data.num_features, HIDDEN, LATENT))
     trainer = Trainer(model, TrainConfig(epochs=epochs, progress=False,
                                          batch_size=batch_size,
-                                         num_neighbors=num_neighbors))
+                                         num_neighbors=num_neighbors,
+                                         device=device))
     trainer.callbacks.append(lambda t, epoch, record: marks.setdefault(
         epoch, time.perf_counter()))
     result = trainer.fit(train, val, test)
@@ -100,7 +109,7 @@ def measure_ours(data, epochs: int, batch_size: int | None,
             "nnz": train.edge_index.size(1) + data.num_nodes}
 
 
-def measure_pyg(data, epochs: int) -> dict:
+def measure_pyg(data, epochs: int, device: str) -> dict:
     """PyG's VGAE as an expert writes it (``speed.ExpertPyG``); negatives
     from PyG's own ``recon_loss``."""
     import torch
@@ -108,11 +117,12 @@ def measure_pyg(data, epochs: int) -> dict:
     from pyg_vgae.data import split_edges
 
     start = time.perf_counter()
-    train, _, test = split_edges(data, seed=0)
-    step, times = ExpertPyG("vgae", train, torch.device("cpu")), []
+    train, _, test = (split.to(device) for split in split_edges(data, seed=0))
+    step, times = ExpertPyG("vgae", train, torch.device(device)), []
     for epoch in range(epochs):
         begin = time.perf_counter()
         step()
+        sync(device)
         times.append(time.perf_counter() - begin)
         if epoch == 0:
             setup = time.perf_counter() - start
@@ -121,9 +131,13 @@ def measure_pyg(data, epochs: int) -> dict:
             "test_auc": step.test_auc(test)}
 
 
-def peak_gib() -> float:
-    """This process's peak resident memory. ``VmHWM`` starts afresh at
-    ``exec``; ``ru_maxrss`` would carry the parent's peak over."""
+def peak_gib(device: str = "cpu") -> float:
+    """This process's peak resident memory, or on a GPU the peak its
+    tensors took there. ``VmHWM`` starts afresh at ``exec``;
+    ``ru_maxrss`` would carry the parent's peak over."""
+    import torch
+    if torch.device(device).type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 1024 ** 3
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -138,17 +152,17 @@ def child(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     data = graph(args.child, args.edges_per_node)
     if args.impl == "pyg":
-        row = measure_pyg(data, args.epochs)
+        row = measure_pyg(data, args.epochs, args.device)
     else:
         row = measure_ours(data, args.epochs, args.batch_size
                            if args.impl == "minibatch" else None,
-                           args.num_neighbors)
+                           args.num_neighbors, args.device)
     if args.impl == "minibatch":
         row.update(batch_size=args.batch_size,
                    num_neighbors=args.num_neighbors)
     return {"impl": args.impl, "nodes": args.child,
             "edges": data.num_edges // 2, **row,
-            "peak_gib": peak_gib(),
+            "peak_gib": peak_gib(args.device), "device": args.device,
             "threads": torch.get_num_threads()}
 
 
@@ -159,7 +173,7 @@ def run_child(args: argparse.Namespace, size: int, impl: str) -> dict | None:
         [sys.executable, __file__, "--child", str(size), "--impl", impl,
          "--edges-per-node", str(args.edges_per_node), "--epochs",
          str(args.minibatch_epochs if impl == "minibatch" else args.epochs),
-         "--threads", str(args.threads),
+         "--threads", str(args.threads), "--device", args.device,
          "--batch-size", str(args.batch_size), "--num-neighbors",
          *map(str, args.num_neighbors)],
         capture_output=True, text=True, env=env)
@@ -182,18 +196,19 @@ def render(rows: list[dict]) -> str:
         if ours is None:
             continue
         cells.append([
-            f"{size:,}", f"{ours['edges']:,}", ours["threads"],
-            f"{ours['epoch_s']:.2f}",
+            f"{size:,}", f"{ours['edges']:,}",
+            ours.get("device", "cpu") + f" / {ours['threads']}",
+            f"{ours['epoch_s']:.3g}",
             f"{ours['setup_s']:.1f}", f"{ours['peak_gib']:.2f}",
-            f"{pyg['epoch_s']:.2f}" if pyg else "-",
+            f"{pyg['epoch_s']:.3g}" if pyg else "-",
             f"{pyg['peak_gib']:.2f}" if pyg else "-",
-            f"{ours['floor_s']:.2f}", f"{ours['epoch_s'] / ours['floor_s']:.1f}",
-            f"{batch['epoch_s']:.1f} / {batch['peak_gib']:.2f}"
+            f"{ours['floor_s']:.3g}", f"{ours['epoch_s'] / ours['floor_s']:.1f}",
+            f"{batch['epoch_s']:.3g} / {batch['peak_gib']:.2f}"
             if batch else "-",
             f"{ours['test_auc']:.3f}" + (f" / {pyg['test_auc']:.3f}"
                                           if pyg else "")])
     return markdown_table(
-        ["nodes", "edges", "threads", "ours s / epoch", "ours setup (s)",
+        ["nodes", "edges", "device / threads", "ours s / epoch", "ours setup (s)",
          "ours peak GiB", "PyG expert s / epoch", "PyG peak GiB",
          "floor s / epoch", "ours / floor", "mini-batch s / epoch / GiB",
          "test AUC ours / PyG"], cells)
@@ -255,6 +270,11 @@ def main() -> None:
     parser.add_argument("--minibatch-sizes", type=int, nargs="*",
                         default=[], help="sizes to also train on "
                         "mini-batches (slow without pyg-lib)")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu or cuda[:N]; on a GPU the peak column is "
+                        "the GPU memory the tensors took, the floor uses "
+                        "the GPU's copy bandwidth, and the results go to "
+                        "scale_cuda.*")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--child", type=int, default=None,
                         help=argparse.SUPPRESS)
@@ -265,8 +285,10 @@ def main() -> None:
         return
     import torch
     torch.set_num_threads(args.threads)
-    bandwidth = copy_bandwidth()
+    bandwidth = copy_bandwidth(args.device)
     print(f"copy bandwidth {bandwidth / 1e9:.1f} GB/s", flush=True)
+    out = Path(args.out)
+    name = "scale" if args.device == "cpu" else "scale_cuda"
     rows = []
     for size in args.sizes:
         impls = ["ours"] + (["pyg"] if size <= args.pyg_max else []) + \
@@ -280,10 +302,10 @@ def main() -> None:
                                              2 * row["pairs"]) / bandwidth
                 row["bandwidth_gbs"] = bandwidth / 1e9
             rows.append(row)
-    out = Path(args.out)
-    write_results(out, "scale", rows, render(rows))
+            # After every row, so that a run stopped early keeps its rows.
+            write_results(out, name, rows, render(rows))
     if rows:
-        plot(rows, out / "scale.png")
+        plot(rows, out / f"{name}.png")
 
 
 if __name__ == "__main__":

@@ -91,6 +91,8 @@ def _benchmark_tables() -> None:
                         ("speed_cuda", "Time per training step, CUDA"),
                         ("minibatch", "Mini-batch against full batch"),
                         ("scale", "Full-batch epoch against graph size"),
+                        ("scale_cuda",
+                         "Full-batch epoch against graph size, CUDA"),
                         ("scale_minibatch",
                          "Mini-batch against full batch by graph size")):
         source = RESULTS / f"{name}.md"

@@ -66,3 +66,16 @@ def cora_copy(planetoid, tmp_path):
     """Cora's raw files copied into a temporary folder."""
     shutil.copytree(planetoid / "Cora" / "raw", tmp_path / "Cora" / "raw")
     return tmp_path
+
+
+def _devices() -> list[str]:
+    import torch
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=_devices())
+def device(request) -> str:
+    """Every device this machine has: the CPU, and CUDA where present (so a
+    GPU machine runs these tests on both; a CPU-only one collects the CPU
+    case alone)."""
+    return request.param
