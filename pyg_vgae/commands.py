@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch_geometric
+from torch_geometric.data import Data
 
 from . import __version__
 from .checkpoint import atomic_write, load_checkpoint, save
 from .data import load_dataset
 from .outputs import check_outputs
 from .parallel import is_main_process, process_group, relaunch, under_torchrun
-from .presets import DIRECTED_DECODERS, ModelSpec, build_model, preset_data
-from .run import Settings, run_seed, summarise
+from .presets import (DIRECTED_DECODERS, ModelSpec, build_model, is_identity,
+                      preset_data)
+from .run import Settings, official_metric, run_seed, summarise
 from .train import TrainConfig, Trainer
 from .train.distributed import DistributedTrainer
 
@@ -91,13 +93,22 @@ def _flag_overrides(args: argparse.Namespace) -> dict:
 
 
 def resolve_settings(args: argparse.Namespace, in_channels: int,
-                     exact: dict | None = None) -> Settings:
+                     exact: dict | None = None, data: Data | None = None
+                     ) -> Settings:
     """The preset's (or ``--config``'s) settings, overridden by every flag
-    the user gave."""
+    the user gave. With the graph ``data``: the preset's changes for graphs
+    without features where its input is one-hot identities, and selection
+    on the dataset's official ranking metric (ogbl-ddi: Hits@20) unless
+    ``--select`` says otherwise."""
     overrides = _flag_overrides(args)
+    metric = official_metric(data) if data is not None else None
+    if metric is not None and metric.startswith("hits@"):
+        overrides.setdefault("select", metric)
     if exact is None:
+        identity = data is not None and is_identity(data.x)
         return Settings.from_preset(args.preset, args.model, in_channels,
-                                    **overrides, progress=not args.quiet)
+                                    identity_input=identity, **overrides,
+                                    progress=not args.quiet)
     for name, value in overrides.items():
         saved = exact["spec"].get(name, exact["train"].get(name))
         if saved is not None and saved != value:
@@ -278,7 +289,8 @@ def _train_and_report(args: argparse.Namespace, clustering: bool) -> None:
             settings = _resumed_settings(args, resume)
             seed = settings.config.seed
         else:
-            settings = resolve_settings(args, data.num_features, exact)
+            settings = resolve_settings(args, data.num_features, exact,
+                                        data)
         run, trainer = _train_seed(args, data, settings, seed, resume,
                                    clustering)
         runs.append(run)
@@ -420,7 +432,7 @@ def command_score(args: argparse.Namespace) -> None:
                              "--features": args.features})
     data = load_dataset(args.dataset, args.root, args.features,
                         _normalize(args))
-    settings = resolve_settings(args, data.num_features)
+    settings = resolve_settings(args, data.num_features, data=data)
     settings.spec.attr_decoder = True
     settings.config.feature_weight = args.feature_weight
     run, trainer = run_seed(data, settings, args.seed, clustering=True)

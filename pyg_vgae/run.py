@@ -27,10 +27,13 @@ class Settings:
 
     @classmethod
     def from_preset(cls, name: str, model: str, in_channels: int,
-                    **overrides) -> "Settings":
+                    identity_input: bool = False, **overrides
+                    ) -> "Settings":
         """The preset's settings with ``overrides`` (any ModelSpec or
-        TrainConfig field) on top."""
-        spec_fields, train_fields = preset(name, model)
+        TrainConfig field) on top; ``identity_input``: the graph has no
+        features, its input is one-hot identities
+        (:data:`pyg_vgae.presets.IDENTITY_INPUT`)."""
+        spec_fields, train_fields = preset(name, model, identity_input)
         spec_names = set(ModelSpec.__dataclass_fields__)
         for key, value in overrides.items():
             (spec_fields if key in spec_names else train_fields)[key] = value
