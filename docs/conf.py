@@ -86,6 +86,8 @@ def _benchmark_tables() -> None:
                          "Published numbers, other protocols"),
                         ("sweep_gae", "Validation AUC of the GAE sweep"),
                         ("sweep_argva", "Validation AUC of the ARGVA sweep"),
+                        ("sweep_featureless", "Validation Hits@20 of the "
+                         "sweep for graphs without features (ogbl-ddi)"),
                         ("clustering", "Node clustering"),
                         ("speed_cpu", "Time per training step, CPU"),
                         ("speed_cuda", "Time per training step, CUDA"),
@@ -99,7 +101,9 @@ def _benchmark_tables() -> None:
         table = _markdown_table_to_rst(source.read_text(), title) \
             if source.exists() else ""
         command = f"benchmarks/{name.split('_')[0]}.py"
-        if name.startswith("sweep_"):
+        if name == "sweep_featureless":
+            command = f"benchmarks/{name}.py"
+        elif name.startswith("sweep_"):
             command += f" --model {name.split('_')[1]}"
         if name.endswith("cuda"):
             command += " --device cuda`` *on a machine with a GPU*"
@@ -107,13 +111,15 @@ def _benchmark_tables() -> None:
             command += "``"
         text = table or f"*No results yet: run* ``{command}.\n"
         (GENERATED / f"{name}.rst").write_text(text)
-    plot = RESULTS / "scale.png"
-    if plot.exists():
-        with (GENERATED / "scale.rst").open("a") as handle:
-            # Paths in an included file are relative to the including page.
-            handle.write(f"\n.. image:: {os.path.relpath(plot, DOCS)}"
-                         f"\n   :alt: epoch time and peak memory against "
-                         f"nodes, log-log\n")
+    for name in ("scale", "scale_cuda"):
+        plot = RESULTS / f"{name}.png"
+        if plot.exists():
+            with (GENERATED / f"{name}.rst").open("a") as handle:
+                # Paths in an included file are relative to the including
+                # page.
+                handle.write(f"\n.. image:: {os.path.relpath(plot, DOCS)}"
+                             f"\n   :alt: epoch time and peak memory "
+                             f"against nodes, log-log\n")
 
 
 def setup(app) -> None:
