@@ -137,3 +137,41 @@ def test_results_file_is_whole_and_readable(tmp_path):
     assert not target.exists() and list(tmp_path.iterdir()) == []
     atomic_write(target, lambda tmp: open(tmp, "w").write("{}"))
     assert target.read_text() == "{}" and target.stat().st_mode & 0o044
+
+
+def test_graphs_without_features_get_the_identity_changes_of_best():
+    import torch
+    from torch_geometric.data import Data
+    graph = Data(x=torch.eye(30), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    args = cli.build_parser().parse_args(
+        ["train", "--model", "gae", "--preset", "best"])
+    config = cli.resolve_settings(args, 30, data=graph).config
+    plain = cli.resolve_settings(args, 30).config
+    assert (config.lr, config.epochs, config.patience) == (0.003, 3000, 300)
+    assert (plain.lr, plain.epochs, plain.patience) == (0.01, 1000, 100)
+    spec = cli.resolve_settings(args, 30, data=graph).spec
+    assert spec.input_dropout == 0.0
+    # Real features, a flag, or another model: no identity changes.
+    featured = Data(x=torch.rand(30, 30), edge_index=graph.edge_index)
+    assert cli.resolve_settings(args, 30, data=featured).config.lr == 0.01
+    flagged = cli.build_parser().parse_args(
+        ["train", "--model", "gae", "--preset", "best", "--lr", "0.02"])
+    assert cli.resolve_settings(flagged, 30, data=graph).config.lr == 0.02
+    vgae = cli.build_parser().parse_args(
+        ["train", "--model", "vgae", "--preset", "best"])
+    assert cli.resolve_settings(vgae, 30, data=graph).config.lr == 0.01
+
+
+def test_a_dataset_with_an_official_hits_metric_selects_on_it():
+    import torch
+    from torch_geometric.data import Data
+    graph = Data(x=torch.rand(30, 4), edge_index=torch.tensor([[0], [1]]),
+                 eval_metric="hits@20")
+    args = cli.build_parser().parse_args(["train", "--model", "gae", "--preset", "default"])
+    assert cli.resolve_settings(args, 4, data=graph).config.select == \
+        "hits@20"
+    chosen = cli.build_parser().parse_args(
+        ["train", "--model", "gae", "--preset", "default", "--select", "ap"])
+    assert cli.resolve_settings(chosen, 4, data=graph).config.select == "ap"
+    graph.eval_metric = None
+    assert cli.resolve_settings(args, 4, data=graph).config.select == "auc"

@@ -62,3 +62,34 @@ def test_render_ranks_on_every_seed_a_row_ran():
     assert "chosen" not in lines["a"] and "chosen" not in lines["c"]
     assert "| 96.00 | 96.00 | 96.00 | 93.60 |" in lines["a"]
     assert "| 99.00 | 99.00 | 99.00 | - |" in lines["c"]
+
+
+def test_identity_input_detection():
+    import torch
+    from pyg_vgae.presets import is_identity
+    assert is_identity(torch.eye(7))
+    assert not is_identity(2 * torch.eye(7))
+    assert not is_identity(torch.eye(7) + 0.1)
+    assert not is_identity(torch.eye(3, 4))
+    assert not is_identity(torch.eye(7).to_sparse())
+    assert not is_identity(torch.empty(0, 0)) and not is_identity(None)
+
+
+def test_the_featureless_sweep_chooses_among_rows_run_on_every_seed():
+    import sweep_featureless
+    rows = [("best", 0, 0.5), ("best", 1, 0.6),
+            ("no input dropout", 0, 0.7), ("no input dropout", 1, 0.65),
+            ("no input dropout, width 512", 0, 0.9)]  # one seed only
+    table = sweep_featureless.render(
+        [{"setting": name, "seed": seed, "val_hits@20": hits, "seconds": 1}
+         for name, seed, hits in rows])
+    chosen = [line for line in table.splitlines() if "chosen" in line]
+    assert len(chosen) == 1 and chosen[0].startswith("| no input dropout |")
+    assert "| 67.50 |" in chosen[0]
+
+
+def test_the_featureless_choice_is_what_best_trains_on_identity_input():
+    import sweep_featureless
+    from pyg_vgae.presets import IDENTITY_INPUT
+    chosen = sweep_featureless.GRID["no input dropout, lr 0.003, 3000 epochs"]
+    assert chosen == IDENTITY_INPUT["best"]["gae"]
