@@ -405,3 +405,34 @@ def test_path_masking_hides_the_edges_of_random_walks(split):
         TrainConfig(mask_walk_length=3)
     with pytest.raises(ValueError, match="whole number of steps"):
         TrainConfig(mask_ratio=0.5, mask_walk_length=2.5)
+
+
+def test_minibatch_evaluation_scores_sampled_neighbourhoods(split,
+                                                            monkeypatch):
+    model = make("gae")
+    trainer = Trainer(model, TrainConfig(epochs=10, batch_size=256,
+                                         num_neighbors=(-1, -1),
+                                         progress=False))
+    trainer.fit(*split)
+    full = Trainer(model, TrainConfig(progress=False))
+    full_auc, full_ap, _ = full.validation_scores(split[1])
+
+    def whole_graph(data):
+        raise AssertionError("mini-batch evaluation encoded the whole graph")
+    monkeypatch.setattr(trainer, "encode_graph", whole_graph)
+    state = torch.get_rng_state()
+    auc, ap, hits = trainer.validation_scores(split[1], "hits@10")
+    # Training's random stream is untouched, and the same weights score
+    # the same (fixed draws).
+    assert torch.equal(torch.get_rng_state(), state)
+    assert (auc, ap, hits) == trainer.validation_scores(split[1], "hits@10")
+    # With every neighbour of two hops, the sampled neighbourhoods differ
+    # from the whole graph only in the outer nodes' degrees.
+    assert auc == pytest.approx(full_auc, abs=0.02)
+    assert ap == pytest.approx(full_ap, abs=0.02)
+    assert 0 <= hits <= 1
+    # Pairs on a graph other than the training graph get a sampler of
+    # their own.
+    other = split[2].clone()
+    other.edge_index = other.edge_index.clone()
+    assert 0.5 < trainer.evaluate(other)[0] <= 1

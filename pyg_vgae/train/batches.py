@@ -9,7 +9,8 @@ the one step.
 * :class:`NeighborBatches`: mini-batches of training edges and sampled
   negatives with their sampled neighbourhoods
   (:mod:`pyg_vgae.neighbors`), so a step's size is bounded by the batch
-  and the fan-outs, not by the graph.
+  and the fan-outs, not by the graph; :func:`neighbor_logits` scores
+  evaluation pairs the same way.
 * :class:`RankShard`: this process's shard of the training edges under
   data-parallel training, with negatives seeded per rank and epoch.
 """
@@ -198,6 +199,29 @@ class NeighborBatches:
                         pairs[:, :pos.size(1)], neg=pairs[:, pos.size(1):],
                         kl_nodes=torch.arange(seeds, device=self.device),
                         node_ids=node_ids)
+
+
+@torch.no_grad()
+def neighbor_logits(encode: Callable, decoder: Callable, x: Tensor,
+                    sampler: NeighborSampler, pairs: Tensor,
+                    batch_size: int, seed: int = 0) -> Tensor:
+    """Logits of ``pairs``, ``batch_size`` pairs at a time, each batch
+    encoded on its end points' sampled neighbourhoods (as training sees
+    them), so that evaluation never holds the whole graph's activations
+    or normalised adjacency. The draws use a fixed ``seed`` in a forked
+    random state: the same weights get the same scores, and training's
+    random stream is left as it was."""
+    device = x.device
+    scores = []
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda"
+                               else []):
+        torch.manual_seed(seed)
+        for start in range(0, pairs.size(1), batch_size):
+            chunk = pairs[:, start:start + batch_size].to(device)
+            node_ids, edge_index, inverse = sampler(chunk.reshape(-1))
+            z = encode(x.index_select(0, node_ids), edge_index)
+            scores.append(decoder(z, inverse.view(2, -1), sigmoid=False))
+    return torch.cat(scores) if scores else x.new_empty(0)
 
 
 def shard(edge_index: Tensor, rank: int, world_size: int) -> Tensor:

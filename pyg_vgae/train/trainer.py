@@ -9,16 +9,23 @@ from contextlib import nullcontext
 import torch
 from torch_geometric.data import Data
 
+from ..cache import TensorCache
 from ..data import link_labels
+from ..metrics import auc_ap
 from ..models import ARGA, GAE
+from ..neighbors import NeighborSampler
 from ..rng import rng_state, set_rng_state
 from ..threads import serial_below
 from .averaging import WeightAverage
-from .batches import NeighborBatches, WholeGraph, training_positives
+from .batches import (NeighborBatches, WholeGraph, neighbor_logits,
+                      training_positives)
 from .config import FitResult, TrainConfig, check_graph, resolve_device
 from .loop import finish, train_epochs
 from .schedules import make_optimizers, schedule_for
 from .selection import Selection
+
+#: Neighbour samplers of evaluation graphs other than the training graph.
+_SAMPLERS = TensorCache(size=2)
 
 
 class Trainer:
@@ -203,13 +210,25 @@ class Trainer:
     def validation_scores(self, data: Data, metric: str | None = None
                           ) -> tuple[float, float, float | None]:
         """AUC, AP and (when ``metric`` is given) :meth:`ranking_score` of
-        a split, from one encoding of its graph."""
+        a split: from one encoding of its graph, or in mini-batch training
+        (``batch_size``) from its pairs' sampled neighbourhoods, a batch
+        at a time (:func:`.neighbor_logits`)."""
         self.model.eval()
-        z = self.encode_graph(data.to(self.device))
         pos, neg = link_labels(data)
-        auc, ap = self.model.test(z, pos, neg)
+        if self.config.batch_size is None:
+            z = self.encode_graph(data.to(self.device))
+            auc, ap = self.model.test(z, pos, neg)
+            pos, neg = pos.to(z.device), neg.to(z.device)
+            pos_scores = self.model.decoder(z, pos, sigmoid=False) \
+                if metric is not None else None
+            neg_scores = self.model.decoder(z, neg, sigmoid=False) \
+                if metric is not None else None
+        else:
+            pos_scores, neg_scores = (self._batched_logits(data, pairs)
+                                      for pairs in (pos, neg))
+            auc, ap = auc_ap(pos_scores, neg_scores)
         ranked = None if metric is None else \
-            self._ranked(z, pos.to(z.device), neg.to(z.device), metric)
+            self._ranked(pos_scores, neg_scores, metric)
         return auc, ap, ranked
 
     @torch.no_grad()
@@ -218,15 +237,27 @@ class Trainer:
         OGB's own ``Evaluator`` where ``ogb`` is installed, else
         :func:`~pyg_vgae.metrics.link_prediction_scores` (the same
         definition)."""
-        self.model.eval()
-        z = self.encode_graph(data.to(self.device))
-        pos, neg = link_labels(data)
-        return self._ranked(z, pos.to(z.device), neg.to(z.device), metric)
+        return self.validation_scores(data, metric)[2]
 
-    def _ranked(self, z: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
+    def _batched_logits(self, data: Data, pairs: torch.Tensor
+                        ) -> torch.Tensor:
+        """Logits of ``pairs`` on ``data``'s graph, a batch at a time over
+        the training fan-outs; the sampler is the training one where the
+        graph is the training graph (the splits share it)."""
+        data = data.to(self.device)
+        sampler = self.batches.sampler if isinstance(
+            self.batches, NeighborBatches) and \
+            data.edge_index is self.train_data.edge_index else \
+            _SAMPLERS.get((data.edge_index, ), (
+                data.num_nodes, tuple(self.config.num_neighbors)),
+                lambda: NeighborSampler(data.edge_index, data.num_nodes,
+                                        self.config.num_neighbors))
+        return neighbor_logits(self.encode_fn, self.model.decoder, data.x,
+                               sampler, pairs, self.config.batch_size,
+                               seed=self.config.seed)
+
+    def _ranked(self, pos_scores: torch.Tensor, neg_scores: torch.Tensor,
                 metric: str) -> float:
-        pos_scores = self.model.decoder(z, pos, sigmoid=False)
-        neg_scores = self.model.decoder(z, neg, sigmoid=False)
         k = int(metric.split("@")[1])
         try:
             from ogb.linkproppred import Evaluator
