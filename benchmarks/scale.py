@@ -15,7 +15,7 @@ resident memory is its own): a stochastic block model with
   ``--pyg-max`` says it would not fit);
 * ``minibatch``: ours with ``--batch-size`` training edges per step
   and their sampled neighbourhoods (:mod:`pyg_vgae.neighbors`,
-  ``--num-neighbors`` per hop); evaluation stays full batch.
+  ``--num-neighbors`` per hop), evaluation too.
 
 Every child process puts large tensors on transparent huge pages, as the
 ``pyg-vgae`` command does (:mod:`pyg_vgae.allocator`), whichever model it

@@ -32,7 +32,8 @@ class TrainConfig:
         batch_size: Train on mini-batches of this many training edges,
             their negatives and sampled neighbourhoods
             (:mod:`pyg_vgae.neighbors`); ``None`` trains full batch. One
-            epoch is one pass over the edges; evaluation stays full batch.
+            epoch is one pass over the edges; evaluation scores its pairs
+            on their sampled neighbourhoods too, a batch at a time.
         num_neighbors: Neighbours sampled per hop in mini-batch training
             (``-1``: all).
         mask_ratio: Edge masking (as in masked graph auto-encoders): each
