@@ -20,7 +20,8 @@ from . import __version__
 from .checkpoint import atomic_write, load_checkpoint, save
 from .data import load_dataset
 from .outputs import check_outputs
-from .parallel import is_main_process, process_group, relaunch, under_torchrun
+from .parallel import (is_main_process, process_group, relaunch,
+                       under_torchrun, uses_cuda)
 from .presets import (DIRECTED_DECODERS, ModelSpec, build_model, is_identity,
                       preset_data)
 from .run import Settings, official_metric, run_seed, summarise
@@ -257,9 +258,13 @@ def command_train(args: argparse.Namespace, clustering: bool) -> int:
         _fill_defaults(args)
         _outputs(args)
         _check_extras(args)
+        try:  # before the processes start: refused once, not per process
+            uses_cuda(args.device, args.nproc)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         return relaunch(args.argv, args.nproc)
     if under_torchrun():
-        with process_group() as device:
+        with process_group(args.device) as device:
             args.device = device
             _train_and_report(args, clustering)
         return 0

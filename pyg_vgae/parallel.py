@@ -37,12 +37,27 @@ def relaunch(argv: list[str], nproc: int) -> int:
     return subprocess.run(command, check=False).returncode
 
 
+def uses_cuda(device: str | None, nproc: int) -> bool:
+    """Whether ``nproc`` processes asking for ``device`` (``None``: auto)
+    run on GPUs, one each; refuses more processes than GPUs."""
+    from .train.config import resolve_device
+    if resolve_device(device or "auto").type != "cuda":
+        return False
+    if nproc > torch.cuda.device_count():
+        raise ValueError(f"--nproc {nproc} on CUDA needs {nproc} GPUs, this "
+                         f"machine has {torch.cuda.device_count()}: lower "
+                         f"--nproc, or use --device cpu")
+    return True
+
+
 @contextlib.contextmanager
-def process_group() -> Iterator[str]:
-    """Join torchrun's process group (NCCL on GPUs, gloo on CPUs) for the
-    block; yields this process's device."""
+def process_group(device: str | None = None) -> Iterator[str]:
+    """Join torchrun's process group for the block (NCCL, one GPU per
+    process, where ``device`` resolves to CUDA; else gloo on the CPU);
+    yields this process's device."""
     import torch.distributed as dist
-    use_cuda = torch.cuda.is_available()
+    use_cuda = uses_cuda(device, int(os.environ.get("LOCAL_WORLD_SIZE",
+                                                    "1")))
     dist.init_process_group("nccl" if use_cuda else "gloo")
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     try:

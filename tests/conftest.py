@@ -41,6 +41,10 @@ def _private_cache(tmp_path_factory, monkeypatch):
     # Processed files go to a per-session folder, never beside the raw data.
     cache = tmp_path_factory.getbasetemp() / "pyg_vgae_cache"
     monkeypatch.setenv("PYG_VGAE_CACHE", str(cache))
+    # "auto" means the CPU in tests, also on a GPU machine: their exact
+    # numbers, thread counts and bit-for-bit resumes are CPU claims. The
+    # ``device`` fixture's tests name CUDA explicitly where it is present.
+    monkeypatch.setenv("PYG_VGAE_DEVICE", "cpu")
 
 
 @pytest.fixture(scope="session")

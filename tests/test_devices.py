@@ -96,3 +96,61 @@ def test_a_checkpoint_saved_on_the_device_loads_on_the_cpu(
     assert run["test_auc"] > 0.75
     model = load(checkpoint)
     assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+def test_train_step_moves_the_graph_once(device):
+    # Data on the CPU, a trainer on the device: the graph moves once (in
+    # place, as PyG's Data.to does), later steps find it there.
+    from pyg_vgae import GAE, GCNEncoder
+    from torch_geometric.data import Data
+    graph = synthetic_graph(num_nodes=120, num_features=8)
+    data = Data(x=graph.x, edge_index=graph.edge_index)
+    trainer = Trainer(GAE(GCNEncoder(8, 16, 8)),
+                      TrainConfig(progress=False, device=device))
+    losses = [trainer.train_step(data, data.edge_index) for _ in range(3)]
+    assert data.x.device.type == device
+    assert trainer.train_data is data
+    assert losses[-1] < losses[0]
+
+
+def test_hetero_training_on_the_device(device):
+    import torch_geometric.transforms as T
+    from torch_geometric.nn import SAGEConv, to_hetero
+    from pyg_vgae.data.synthetic import synthetic_hetero_graph
+    from pyg_vgae.hetero import HeteroGAE
+    from pyg_vgae.train.hetero import HeteroTrainer
+    rates, back = ("user", "rates", "item"), ("item", "rev_rates", "user")
+    data = synthetic_hetero_graph(num_users=60, num_items=40)
+    splits = T.RandomLinkSplit(edge_types=[rates],
+                               rev_edge_types=[back])(data)
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = SAGEConv((-1, -1), 8)
+
+        def forward(self, x, edge_index):
+            return self.conv(x, edge_index)
+
+    seed_everything(0)
+    model = HeteroGAE(to_hetero(Encoder(), data.metadata()), [rates])
+    result = HeteroTrainer(model, TrainConfig(
+        epochs=5, progress=False, device=device)).fit(*splits)
+    assert 0 <= result.test_auc <= 1
+    assert all(p.device.type == device for p in model.parameters())
+
+
+def test_auto_follows_the_environment_and_refuses_what_is_not_there(
+        monkeypatch, device):
+    from pyg_vgae.parallel import uses_cuda
+    from pyg_vgae.train.config import resolve_device
+    monkeypatch.setenv("PYG_VGAE_DEVICE", device)
+    assert resolve_device("auto").type == device
+    assert uses_cuda(None, 1) == (device == "cuda")
+    monkeypatch.setenv("PYG_VGAE_DEVICE", "tpu:9")
+    with pytest.raises(ValueError, match="PYG_VGAE_DEVICE=tpu:9"):
+        resolve_device("auto")
+    assert resolve_device("cpu").type == "cpu"  # named devices ignore it
+    if device == "cuda":
+        with pytest.raises(ValueError, match="lower --nproc"):
+            uses_cuda("cuda", torch.cuda.device_count() + 1)

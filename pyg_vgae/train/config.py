@@ -4,6 +4,7 @@ work."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -216,10 +217,23 @@ class FitResult:
         return asdict(self)
 
 
+#: Environment variable naming the device ``"auto"`` stands for (e.g.
+#: ``cpu`` on a GPU machine); unset, ``"auto"`` is CUDA when present.
+DEVICE_ENV = "PYG_VGAE_DEVICE"
+
+
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is CUDA when present, else the CPU; a device that is not
-    there is refused with the fix."""
+    """``"auto"`` is ``$PYG_VGAE_DEVICE`` where set, else CUDA when
+    present, else the CPU; a device that is not there is refused with the
+    fix."""
     if device == "auto":
+        chosen = os.environ.get(DEVICE_ENV, "").strip()
+        if chosen and chosen != "auto":
+            try:
+                return resolve_device(chosen)
+            except ValueError as error:
+                raise ValueError(f"${DEVICE_ENV}={chosen}: {error}") \
+                    from None
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)

@@ -89,6 +89,7 @@ class Trainer:
     def encode_graph(self, data: Data) -> torch.Tensor:
         """Embeddings of ``data``'s nodes; with its edge weights when
         training on weighted edges."""
+        data = data.to(self.device)
         weight = data.get("edge_weight") \
             if self.config.weight_likelihood is not None else None
         return self.encode_fn(data.x, data.edge_index, weight)
@@ -148,7 +149,12 @@ class Trainer:
         return self.run_epoch()
 
     def use_graph(self, data: Data, pos: torch.Tensor) -> None:
-        """Train on ``data`` with positives ``pos`` from now on."""
+        """Train on ``data`` with positives ``pos`` from now on, both moved
+        to the trainer's device once (PyG's ``Data.to`` moves in place, so
+        the next :meth:`train_step` with the same ``data`` finds it)."""
+        data = data.to(self.device)
+        pos = {key: edges.to(self.device) for key, edges in pos.items()} \
+            if isinstance(pos, dict) else pos.to(self.device)
         self.train_data, self.num_nodes = data, data.num_nodes
         self.batches = self.make_batches(data, pos)
         self.step_work = _step_work(data, pos)
