@@ -76,8 +76,7 @@ class PyGEncoder(torch.nn.Module):
 
 
 def run_ours(model: str, data, preset_name: str, seed: int) -> dict:
-    settings = Settings.from_preset(preset_name, model, data.num_features,
-                                    progress=False)
+    settings = Settings.for_graph(preset_name, model, data, progress=False)
     run, _ = run_seed(data, settings, seed)
     result = {"auc": run["test_auc"], "ap": run["test_ap"],
               "seconds": run["seconds"], "best_epoch": run["best_epoch"],

@@ -22,9 +22,8 @@ from .data import load_dataset
 from .outputs import check_outputs
 from .parallel import (is_main_process, process_group, relaunch,
                        under_torchrun, uses_cuda)
-from .presets import (DIRECTED_DECODERS, ModelSpec, build_model, is_identity,
-                      preset_data)
-from .run import Settings, official_metric, run_seed, summarise
+from .presets import DIRECTED_DECODERS, ModelSpec, build_model, preset_data
+from .run import Settings, run_seed, summarise
 from .train import TrainConfig, Trainer
 from .train.distributed import DistributedTrainer
 
@@ -102,14 +101,12 @@ def resolve_settings(args: argparse.Namespace, in_channels: int,
     on the dataset's official ranking metric (ogbl-ddi: Hits@20) unless
     ``--select`` says otherwise."""
     overrides = _flag_overrides(args)
-    metric = official_metric(data) if data is not None else None
-    if metric is not None and metric.startswith("hits@"):
-        overrides.setdefault("select", metric)
+    if exact is None and data is not None:
+        return Settings.for_graph(args.preset, args.model, data,
+                                  **overrides, progress=not args.quiet)
     if exact is None:
-        identity = data is not None and is_identity(data.x)
         return Settings.from_preset(args.preset, args.model, in_channels,
-                                    identity_input=identity, **overrides,
-                                    progress=not args.quiet)
+                                    **overrides, progress=not args.quiet)
     for name, value in overrides.items():
         saved = exact["spec"].get(name, exact["train"].get(name))
         if saved is not None and saved != value:

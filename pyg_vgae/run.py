@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,7 +14,8 @@ from torch_geometric.data import Data
 
 from .data import link_labels, split_edges
 from .metrics import cluster_embeddings, directed_link_scores
-from .presets import DIRECTED_DECODERS, ModelSpec, build_model, preset
+from .presets import (DIRECTED_DECODERS, ModelSpec, build_model, is_identity,
+                      preset)
 from .train import TrainConfig, Trainer
 
 
@@ -39,6 +41,27 @@ class Settings:
             (spec_fields if key in spec_names else train_fields)[key] = value
         return cls(ModelSpec(model=model, in_channels=in_channels,
                              **spec_fields), TrainConfig(**train_fields))
+
+    @classmethod
+    def for_graph(cls, name: str, model: str, data: Data, **overrides
+                  ) -> "Settings":
+        """:meth:`from_preset` for the graph ``data``, with what the preset
+        takes from it (:func:`graph_defaults`) unless ``overrides`` say
+        otherwise: what ``pyg-vgae train`` trains."""
+        return cls.from_preset(name, model, data.num_features,
+                               **{**graph_defaults(data), **overrides})
+
+
+def graph_defaults(data: Data) -> dict[str, Any]:
+    """What a preset takes from the graph it trains: the changes for input
+    that is one-hot identities (``identity_input``) and selection on the
+    dataset's official ranking metric (``select``, e.g. ``hits@20`` for
+    ogbl-ddi), where it has one."""
+    defaults: dict[str, Any] = {"identity_input": is_identity(data.x)}
+    metric = official_metric(data)
+    if metric is not None and metric.startswith("hits@"):
+        defaults["select"] = metric
+    return defaults
 
 
 def official_metric(data: Data) -> str | None:

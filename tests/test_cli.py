@@ -175,3 +175,17 @@ def test_a_dataset_with_an_official_hits_metric_selects_on_it():
     assert cli.resolve_settings(chosen, 4, data=graph).config.select == "ap"
     graph.eval_metric = None
     assert cli.resolve_settings(args, 4, data=graph).config.select == "auc"
+
+
+def test_the_command_and_the_benchmarks_take_the_same_graph_defaults():
+    import torch
+    from torch_geometric.data import Data
+    from pyg_vgae.run import Settings
+    graph = Data(x=torch.eye(30), edge_index=torch.tensor([[0], [1]]),
+                 eval_metric="hits@20")
+    args = cli.build_parser().parse_args(
+        ["train", "--model", "gae", "--preset", "best", "--quiet"])
+    assert cli.resolve_settings(args, 30, data=graph) == \
+        Settings.for_graph("best", "gae", graph, progress=False)
+    assert Settings.for_graph("best", "gae", graph, select="ap",
+                              progress=False).config.select == "ap"
