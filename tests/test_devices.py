@@ -114,26 +114,10 @@ def test_train_step_moves_the_graph_once(device):
 
 
 def test_hetero_training_on_the_device(device):
-    import torch_geometric.transforms as T
-    from torch_geometric.nn import SAGEConv, to_hetero
-    from pyg_vgae.data.synthetic import synthetic_hetero_graph
-    from pyg_vgae.hetero import HeteroGAE
+    from helpers import rated_graph
     from pyg_vgae.train.hetero import HeteroTrainer
-    rates, back = ("user", "rates", "item"), ("item", "rev_rates", "user")
-    data = synthetic_hetero_graph(num_users=60, num_items=40)
-    splits = T.RandomLinkSplit(edge_types=[rates],
-                               rev_edge_types=[back])(data)
-
-    class Encoder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = SAGEConv((-1, -1), 8)
-
-        def forward(self, x, edge_index):
-            return self.conv(x, edge_index)
-
     seed_everything(0)
-    model = HeteroGAE(to_hetero(Encoder(), data.metadata()), [rates])
+    splits, model = rated_graph()
     result = HeteroTrainer(model, TrainConfig(
         epochs=5, progress=False, device=device)).fit(*splits)
     assert 0 <= result.test_auc <= 1

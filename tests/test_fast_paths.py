@@ -190,26 +190,9 @@ def test_training_steps_check_edge_ids_once_not_every_step(hetero,
     from pyg_vgae import checks
     from pyg_vgae.train import TrainConfig, Trainer
     if hetero:
-        import torch_geometric.transforms as T
-        from torch_geometric.nn import SAGEConv, to_hetero
-        from pyg_vgae.data.synthetic import synthetic_hetero_graph
-        from pyg_vgae.hetero import HeteroGAE
+        from helpers import rated_graph
         from pyg_vgae.train.hetero import HeteroTrainer
-        data = synthetic_hetero_graph(num_users=60, num_items=40)
-        rates = ("user", "rates", "item")
-        train = T.RandomLinkSplit(edge_types=[rates],
-                                  rev_edge_types=[("item", "rev_rates",
-                                                   "user")])(data)[0]
-
-        class Encoder(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = SAGEConv((-1, -1), 8)
-
-            def forward(self, x, edge_index):
-                return self.conv(x, edge_index)
-
-        model = HeteroGAE(to_hetero(Encoder(), data.metadata()), [rates])
+        (train, _, _), model = rated_graph()
         trainer = HeteroTrainer(model, TrainConfig(progress=False))
         pos = trainer.positives(train)
     else:
