@@ -23,11 +23,12 @@ runs.
 
 Reported: the steady-state epoch (median of the epochs after the first),
 the setup (everything before the second epoch: split, build, first epoch),
-the peak memory (in brackets: the peak from after the graph is generated,
-the training's own, where the generator's peak is higher), and the floor: the bytes an epoch must move (the sparse
-products forward and back, the decoded pairs) over this machine's measured
-copy bandwidth. Writes ``results/scale.json``, ``scale.md`` and a log-log
-plot ``scale.png``.
+the peak memory (in brackets: the peak from after the graph is
+generated, the training's own), and the floor: the bytes an epoch must
+move (the sparse products forward and back, the decoded pairs) over this
+machine's measured copy bandwidth. Writes ``results/scale.json``,
+``scale.md`` and a log-log plot ``scale.png`` (with ``--device cuda``:
+``scale_cuda.*``, GPU memory and the GPU's bandwidth).
 """
 from __future__ import annotations
 

@@ -220,22 +220,22 @@ class Trainer:
         (``batch_size``) from its pairs' sampled neighbourhoods, a batch
         at a time (:func:`.neighbor_logits`)."""
         self.model.eval()
+        data = data.to(self.device)
         pos, neg = link_labels(data)
         if self.config.batch_size is None:
-            z = self.encode_graph(data.to(self.device))
+            z = self.encode_graph(data)
             auc, ap = self.model.test(z, pos, neg)
-            pos, neg = pos.to(z.device), neg.to(z.device)
-            pos_scores = self.model.decoder(z, pos, sigmoid=False) \
-                if metric is not None else None
-            neg_scores = self.model.decoder(z, neg, sigmoid=False) \
-                if metric is not None else None
+            if metric is None:
+                return auc, ap, None
+            pos_scores, neg_scores = (
+                self.model.decoder(z, pairs, sigmoid=False)
+                for pairs in (pos, neg))
         else:
             pos_scores, neg_scores = (self._batched_logits(data, pairs)
                                       for pairs in (pos, neg))
             auc, ap = auc_ap(pos_scores, neg_scores)
-        ranked = None if metric is None else \
+        return auc, ap, None if metric is None else \
             self._ranked(pos_scores, neg_scores, metric)
-        return auc, ap, ranked
 
     @torch.no_grad()
     def ranking_score(self, data: Data, metric: str) -> float:
@@ -250,17 +250,19 @@ class Trainer:
         """Logits of ``pairs`` on ``data``'s graph, a batch at a time over
         the training fan-outs; the sampler is the training one where the
         graph is the training graph (the splits share it)."""
-        data = data.to(self.device)
-        sampler = self.batches.sampler if isinstance(
-            self.batches, NeighborBatches) and \
-            data.edge_index is self.train_data.edge_index else \
-            _SAMPLERS.get((data.edge_index, ), (
-                data.num_nodes, tuple(self.config.num_neighbors)),
-                lambda: NeighborSampler(data.edge_index, data.num_nodes,
-                                        self.config.num_neighbors))
         return neighbor_logits(self.encode_fn, self.model.decoder, data.x,
-                               sampler, pairs, self.config.batch_size,
-                               seed=self.config.seed)
+                               self._sampler_of(data), pairs,
+                               self.config.batch_size, seed=self.config.seed)
+
+    def _sampler_of(self, data: Data) -> NeighborSampler:
+        if isinstance(self.batches, NeighborBatches) and \
+                data.edge_index is self.train_data.edge_index:
+            return self.batches.sampler
+        fanouts = tuple(self.config.num_neighbors)
+        return _SAMPLERS.get(
+            (data.edge_index, ), (data.num_nodes, fanouts),
+            lambda: NeighborSampler(data.edge_index, data.num_nodes,
+                                    fanouts))
 
     def _ranked(self, pos_scores: torch.Tensor, neg_scores: torch.Tensor,
                 metric: str) -> float:
