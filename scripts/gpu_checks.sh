@@ -3,8 +3,8 @@
 #   bash scripts/gpu_checks.sh DATA_ROOT OUT_DIR
 # Runs the device tests (every device-parametrised test on the CPU and on
 # CUDA), the whole suite, the speed and scale benchmarks with --device
-# cuda, and a timing of ogbl-ddi epochs; each step is time-limited and logged to OUT_DIR/log.txt,
-# and a failing step does not stop the next.
+# cuda, and a timing of ogbl-ddi epochs; each step is time-limited and
+# logged to OUT_DIR/log.txt, and a failing step does not stop the next.
 set -u
 data=${1:?data root}; out=${2:?output folder}
 mkdir -p "$out/results"
