@@ -107,10 +107,12 @@ def test_train_step_moves_the_graph_once(device):
     data = Data(x=graph.x, edge_index=graph.edge_index)
     trainer = Trainer(GAE(GCNEncoder(8, 16, 8)),
                       TrainConfig(progress=False, device=device))
+    first = trainer.train_step(data, data.edge_index)
+    batches = trainer.batches
     losses = [trainer.train_step(data, data.edge_index) for _ in range(3)]
     assert data.x.device.type == device
-    assert trainer.train_data is data
-    assert losses[-1] < losses[0]
+    assert trainer.train_data is data and trainer.batches is batches
+    assert losses[-1] < first
 
 
 def test_hetero_training_on_the_device(device):
