@@ -304,8 +304,7 @@ class Trainer:
     def embed(self, data: Data) -> torch.Tensor:
         """Embeddings (``mu`` for variational models) of every node."""
         self.model.eval()
-        data = data.to(self.device)
-        return self.encode_graph(data)
+        return self.encode_graph(data)  # which moves data to the device
 
 
 def _step_work(data, pos) -> int:
