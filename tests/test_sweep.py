@@ -29,6 +29,21 @@ def test_the_chosen_gae_row_is_the_best_preset():
     assert row == best
 
 
+def test_every_row_is_a_valid_setting_and_stage_10_changes_one_thing():
+    # An unknown field or an invalid value fails here, not hours into a
+    # sweep.
+    built = {name: sweep.settings_of(name, "gae", 100) for name in sweep.GRID}
+    for name in sweep.ADVERSARIAL_GRID:
+        sweep.settings_of(name, "argva", 100)
+    start = sweep.GRID["s8 weight average 0.95"]
+    for name, row in sweep.GRID.items():
+        if name.startswith("s10 "):
+            changed = {k for k in {**start, **row}
+                       if start.get(k) != row.get(k)}
+            assert len(changed) == 1, (name, changed)
+            assert built[name] != built["s8 weight average 0.95"]
+
+
 def test_rows_change_the_fixed_base_not_the_current_preset():
     base = sweep.settings_of("base", "gae", 100)
     assert base.spec.num_layers == 2 and base.spec.dropout == 0.7
