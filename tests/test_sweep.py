@@ -29,19 +29,32 @@ def test_the_chosen_gae_row_is_the_best_preset():
     assert row == best
 
 
-def test_every_row_is_a_valid_setting_and_stage_10_changes_one_thing():
+def test_every_row_is_a_valid_setting_and_stages_10_11_change_one_thing():
     # An unknown field or an invalid value fails here, not hours into a
     # sweep.
     built = {name: sweep.settings_of(name, "gae", 100) for name in sweep.GRID}
     for name in sweep.ADVERSARIAL_GRID:
         sweep.settings_of(name, "argva", 100)
-    start = sweep.GRID["s8 weight average 0.95"]
+    starts = {"s10 ": "s8 weight average 0.95", "s11 ": "s10 no weight decay"}
     for name, row in sweep.GRID.items():
-        if name.startswith("s10 "):
+        if name[:4] in starts:
+            start_name = starts[name[:4]]
+            start = sweep.GRID[start_name]
             changed = {k for k in {**start, **row}
                        if start.get(k) != row.get(k)}
             assert len(changed) == 1, (name, changed)
-            assert built[name] != built["s8 weight average 0.95"]
+            assert built[name] != built[start_name] or \
+                sweep.normalizes("gae", name)
+
+
+def test_a_data_option_row_loads_other_data_not_other_settings():
+    # Row-normalised features are applied by the loader: the row's model
+    # and training settings are its start row's.
+    name, start = "s11 normalised features", "s10 no weight decay"
+    assert sweep.normalizes("gae", name)
+    assert not sweep.normalizes("gae", start)
+    assert sweep.settings_of(name, "gae", 100) == \
+        sweep.settings_of(start, "gae", 100)
 
 
 def test_rows_change_the_fixed_base_not_the_current_preset():
