@@ -35,7 +35,8 @@ def test_every_row_is_a_valid_setting_and_stages_10_11_change_one_thing():
     built = {name: sweep.settings_of(name, "gae", 100) for name in sweep.GRID}
     for name in sweep.ADVERSARIAL_GRID:
         sweep.settings_of(name, "argva", 100)
-    starts = {"s10 ": "s8 weight average 0.95", "s11 ": "s10 no weight decay"}
+    starts = {"s10 ": "s8 weight average 0.95", "s11 ": "s10 no weight decay",
+              "s12 ": "s10 no weight decay"}
     for name, row in sweep.GRID.items():
         if name[:4] in starts:
             start_name = starts[name[:4]]
