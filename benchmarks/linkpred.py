@@ -13,6 +13,10 @@ end. ``ogbl-ddi`` uses its official split and reports OGB's Hits@20.
 Writes ``benchmarks/results/linkpred_<dataset>.json`` and renders all of
 them into ``benchmarks/results/linkpred.md`` (mean +- std in %, seconds
 per run, runs).
+
+A cell trained with a preset's earlier settings keeps its runs under an
+``older_settings`` note (what differed), rendered beside the preset's
+name; a run of the preset as it is now fills a cell of its own.
 """
 from __future__ import annotations
 
@@ -98,7 +102,8 @@ def shared_run(records: list[dict], model: str, label: str, data,
 
     mine = settings(label)
     for record in records:
-        if record["model"] != model or record["preset"] in (label, "PyG"):
+        if record["model"] != model or record["preset"] in (label, "PyG") \
+                or "older_settings" in record:
             continue
         run = next((run for run in record["runs"] if run["seed"] == seed
                     and "same_as" not in run), None)
@@ -161,6 +166,8 @@ def render(out: Path) -> str:
             preset = record["preset"]
             if len(sources) == 1 and None not in sources:
                 preset += f" (= {sources.pop()})"
+            if "older_settings" in record:
+                preset += f" ({record['older_settings']})"
             rows.append([
                 record["dataset"], record["model"].upper(), preset,
                 cell(runs, "auc"), cell(runs, "ap"),
@@ -224,16 +231,18 @@ def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
     path = out / f"linkpred_{dataset}.json"
     records = json.loads(path.read_text())["results"] \
         if path.exists() else []
-    if args.redo:
+    if args.redo:  # cells of earlier settings stay
         records = [r for r in records if r["model"] not in args.models
-                   or r["preset"] not in args.presets]
+                   or r["preset"] not in args.presets
+                   or "older_settings" in r]
     graphs = {}
     for model in args.models:
         for label in args.presets:
             if label == "PyG" and model not in ("gae", "vgae"):
                 continue
             record = next((r for r in records if r["model"] == model
-                           and r["preset"] == label), None)
+                           and r["preset"] == label
+                           and "older_settings" not in r), None)
             if record is None:
                 record = {"dataset": dataset, "model": model,
                           "preset": label, "runs": []}

@@ -39,6 +39,22 @@ def test_linkpred_shares_runs_between_presets_with_the_same_settings(
     assert "| G | ARGA | paper | 90.0" in table
 
 
+def test_linkpred_keeps_cells_of_earlier_settings_apart(tmp_path):
+    data = synthetic_graph(60)
+    run = {"seed": 100, "auc": 0.9, "ap": 0.8, "seconds": 3.0}
+    older = {"dataset": "G", "model": "arga", "preset": "paper",
+             "older_settings": "weight decay 5e-5", "runs": [run]}
+    # Runs of earlier settings are never reused for the preset as it is.
+    assert linkpred.shared_run([older], "arga", "best", data, 100) is None
+    current = {"dataset": "G", "model": "arga", "preset": "paper",
+               "runs": [{**run, "auc": 0.95}]}
+    (tmp_path / "linkpred_G.json").write_text(
+        json.dumps({"meta": {}, "results": [older, current]}))
+    table = linkpred.render(tmp_path)
+    assert "| G | ARGA | paper (weight decay 5e-5) | 90.0" in table
+    assert "| G | ARGA | paper | 95.0" in table
+
+
 
 def test_minibatch_rows_parse_and_refuse_malformed_ones():
     assert minibatch_memory.parse_config("1024:5,5") == (1024, [5, 5])
@@ -71,3 +87,26 @@ def test_minibatch_table_marks_estimated_epochs():
     assert "| full batch | 2 | the whole graph | 1.5 | 1.5 | 3.00 |" in table
     assert "| 1,024 edges, fan-outs 5+5 | 2 | 1,000 / 2,000 | 0.1 | " \
         "800 (est.) | 2.50 |" in table
+
+
+def test_linkpred_fills_a_new_cell_beside_one_of_earlier_settings(
+        tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    monkeypatch.setattr(linkpred, "load_dataset",
+                        lambda *args, **kwargs: synthetic_graph(60))
+    monkeypatch.setattr(linkpred, "run_ours", lambda *args: {
+        "auc": 0.95, "ap": 0.9, "seconds": 1.0})
+    older = {"dataset": "G", "model": "gae", "preset": "best",
+             "older_settings": "weight decay 5e-5",
+             "runs": [{"seed": 100, "auc": 0.9, "ap": 0.8, "seconds": 3.0}]}
+    (tmp_path / "linkpred_G.json").write_text(
+        json.dumps({"meta": {}, "results": [older]}))
+    for redo in (False, True):
+        args = SimpleNamespace(seed=100, models=["gae"], presets=["best"],
+                               redo=redo, root=None)
+        linkpred.benchmark_dataset("G", args, range(100, 102), tmp_path)
+        records = json.loads(
+            (tmp_path / "linkpred_G.json").read_text())["results"]
+        assert records[0] == older  # kept as it was, also by --redo
+        assert [run["seed"] for run in records[1]["runs"]] == [100, 101]
+        assert "older_settings" not in records[1] and len(records) == 2
