@@ -9,7 +9,7 @@ tuning dataset and seed, and records its validation AUC / AP, selected
 epoch and seconds. Test edges are never scored
 (``run_seed(score_test=False)``), and the tuning seeds (0-4) are disjoint
 from the seeds every reported table uses (100-109); stages 1-3 ran on seeds
-0-2, stages 4-10 and the rows they are compared with on seeds 0-4. Trials
+0-2, stages 4-12 and the rows they are compared with on seeds 0-4. Trials
 are appended to ``benchmarks/results/sweep_<model>.json`` as they finish, so a
 sweep can be stopped and rerun; ``benchmarks/results/sweep_<model>.md``
 shows the mean validation AUC per setting and dataset, and the choice.
