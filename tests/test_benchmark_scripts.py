@@ -110,3 +110,11 @@ def test_linkpred_fills_a_new_cell_beside_one_of_earlier_settings(
         assert records[0] == older  # kept as it was, also by --redo
         assert [run["seed"] for run in records[1]["runs"]] == [100, 101]
         assert "older_settings" not in records[1] and len(records) == 2
+
+
+def test_linkpred_records_validation_beside_test_scores():
+    data = synthetic_graph(80)
+    result = linkpred.run_ours("gae", data, "default", 100)
+    for key in ("auc", "ap", "val_auc", "val_ap"):
+        assert 0.5 < result[key] <= 1.0, (key, result)
+    assert result["val_auc"] != result["auc"]  # two splits, two scores
