@@ -123,5 +123,11 @@ def test_the_featureless_choice_is_what_best_trains_on_identity_input():
     import sweep_featureless
     from pyg_vgae.presets import IDENTITY_INPUT
     chosen = sweep_featureless.GRID["no input dropout, lr 0.003, 3000 epochs"]
-    assert chosen == IDENTITY_INPUT["best"]["gae"]
+    assert {**sweep_featureless.FEATURELESS_BASE, **chosen} == \
+        IDENTITY_INPUT["best"]["gae"]
+    # On identity input, `best` trains what that row trained.
+    from pyg_vgae.presets import preset
+    spec, train = preset("best", "gae", identity_input=True)
+    assert train["weight_decay"] == 5e-5 and train["lr"] == 0.003
+    assert preset("best", "gae")[1]["weight_decay"] == 0.0
 
