@@ -254,14 +254,18 @@ def test_blocked_pair_dot_matches_the_plain_product_and_gradient(
 
 
 
+@pytest.mark.parametrize("num_nodes", [30, 40_000, 70_000])
 @pytest.mark.parametrize("roles", ["same", "both", "source only"])
-def test_small_pair_dot_gives_autograds_bits(roles):
+def test_small_pair_dot_matches_autograd(roles, num_nodes):
+    # 30 and 40,000 nodes: the pairs grouped by a radix sort of 16-bit ids
+    # (40,000 shifted into int16's range); 70,000: scattered row by row.
     from pyg_vgae import pairs
     torch.manual_seed(3)
-    source = torch.randn(30, 16, requires_grad=True)
+    source = torch.randn(num_nodes, 16, requires_grad=True)
     target = source if roles == "same" else torch.randn(
-        30, 16, requires_grad=roles == "both")
-    edge_index = torch.randint(0, 30, (2, 200))
+        num_nodes, 16, requires_grad=roles == "both")
+    edge_index = torch.randint(0, num_nodes, (2, 200))
+    edge_index[:, :20] = edge_index[:, :1]  # one pair met many times
     weights = torch.randn(200)
     inputs = [source] if roles != "both" else [source, target]
     ours = pairs.pair_dot(source, target, edge_index)
@@ -271,12 +275,28 @@ def test_small_pair_dot_gives_autograds_bits(roles):
     for got, want in zip(
             torch.autograd.grad((ours * weights).sum(), inputs),
             torch.autograd.grad((plain * weights).sum(), inputs)):
-        assert torch.equal(got, want)
+        assert torch.allclose(got, want, atol=1e-5)
+    small = edge_index % 30
+    double = (source[:30].double().detach().requires_grad_(),
+              target[:30].double().detach().requires_grad_())
     assert torch.autograd.gradcheck(
         lambda s, t: pairs._PairDot.apply(s, s if roles == "same" else t,
-                                          edge_index),
-        (source.double().detach().requires_grad_(),
-         target.double().detach().requires_grad_()))
+                                          small), double)
+    assert torch.autograd.gradgradcheck(
+        lambda s, t: pairs._PairDot.apply(s, s if roles == "same" else t,
+                                          small), double)
+
+
+@pytest.mark.parametrize("num_nodes", [30, 40_000, 65_536])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32])
+def test_radix_order_is_the_stable_sort_of_16_bit_ids(num_nodes, dtype):
+    from pyg_vgae.pairs import radix_order
+    rows = torch.randint(0, num_nodes, (5000, ), dtype=dtype)
+    rows[-1] = num_nodes - 1
+    assert torch.equal(radix_order(rows, num_nodes),
+                       rows.argsort(stable=True))
+    assert radix_order(rows, 65_537) is None  # ids beyond 16 bits
+
 
 def test_csr_builder_sums_duplicates_in_any_order():
     from pyg_vgae.sparse import _csr
