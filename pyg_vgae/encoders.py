@@ -28,7 +28,7 @@ from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
 from .sparse import (CachedGCN, CachedGCNConv, dropout_stored,
-                     layer_adjacencies, linear)
+                     keep_dense, layer_adjacencies, linear)
 
 #: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
 #: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
@@ -247,15 +247,18 @@ class GNNEncoder(torch.nn.Module):
 
     def _input_dropout(self, x: Tensor, edge_index: Adj,
                        edge_weight: Tensor | None) -> Tensor:
-        """Dropout on the input features; on the stored values of large
-        mostly-zero ones where the first GCN layer takes them sparse
-        (:func:`pyg_vgae.sparse.dropout_stored`)."""
+        """Dropout on the input features; where the first GCN layer takes
+        them through :func:`pyg_vgae.sparse.linear`, on the stored values
+        of mostly-zero ones (:func:`~pyg_vgae.sparse.dropout_stored`), and
+        multiplied dense for the others
+        (:func:`~pyg_vgae.sparse.keep_dense`)."""
         first = self.gnn.convs[0]
-        dropped = dropout_stored(x, self.input_dropout) \
-            if isinstance(first, CachedGCNConv) \
-            and first._can_cache(x, edge_index, edge_weight) else None
-        return F.dropout(x, self.input_dropout) if dropped is None \
-            else dropped
+        if not (isinstance(first, CachedGCNConv)
+                and first._can_cache(x, edge_index, edge_weight)):
+            return F.dropout(x, self.input_dropout)
+        dropped = dropout_stored(x, self.input_dropout)
+        return dropped if dropped is not None else keep_dense(
+            F.dropout(x, self.input_dropout))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, "

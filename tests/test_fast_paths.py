@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch_geometric.nn import GCNConv
 from torch_geometric.utils import erdos_renyi_graph
 
@@ -365,6 +366,7 @@ def huge_mib():
 
 applied = use_huge_pages() if sys.argv[1] == "on" else False
 import torch
+import torch.nn.functional as F
 before = huge_mib()
 block = torch.ones(64 * 2 ** 20)  # 256 MiB, its pages touched
 print(applied, huge_mib() - before)
@@ -464,14 +466,12 @@ def test_pair_dot_backward_groups_reused_pairs_as_csr(monkeypatch):
     assert pairs._groupings.peek((ordered, ), (0, 9, 9))[2] is None
 
 
-def test_input_dropout_of_large_sparse_features_acts_on_stored_values(
-        monkeypatch):
+def test_input_dropout_of_sparse_features_acts_on_stored_values():
     from pyg_vgae import GNNEncoder, sparse
     clear_caches()
     torch.manual_seed(0)
     x, edge_index = sparse_x(200, 50), erdos_renyi_graph(200, 0.05)
-    assert sparse.dropout_stored(x, 0.5) is None  # small: the dense mask
-    monkeypatch.setattr(sparse, "DENSE_DROPOUT_MAX", 100)
+    assert sparse.dropout_stored(torch.rand(200, 50), 0.5) is None  # dense
     dropped = sparse.dropout_stored(x, 0.5)
     dense = dropped.to_dense()
     stored = x != 0
@@ -499,6 +499,26 @@ def test_input_dropout_of_large_sparse_features_acts_on_stored_values(
     for a, b in zip(encoder.gnn.convs[0].parameters(),
                     reference.parameters()):
         assert torch.allclose(a.grad, b.grad, atol=1e-4)
+
+
+def test_dense_features_after_dropout_are_multiplied_dense(monkeypatch):
+    # Half of the entries non-zero, 90% of them dropped: mostly zeros, but
+    # a new tensor every step, which is multiplied dense, never converted.
+    from pyg_vgae import GNNEncoder, sparse
+    clear_caches()
+    torch.manual_seed(0)
+    x, edge_index = sparse_x(200, 50, 0.5), erdos_renyi_graph(200, 0.05)
+    encoder = GNNEncoder(50, 8, 8, num_layers=1, input_dropout=0.9)
+    reference = GCNConv(50, 8)
+    reference.load_state_dict(encoder.gnn.convs[0].state_dict())
+    converted = []
+    monkeypatch.setattr(sparse, "_to_csr", lambda m: converted.append(m))
+    torch.manual_seed(3)
+    out = encoder(x, edge_index)
+    assert converted == []
+    torch.manual_seed(3)
+    assert torch.allclose(out, reference(F.dropout(x, 0.9), edge_index),
+                          atol=1e-5)
 
 
 def test_evaluation_propagates_no_hidden_layer():
