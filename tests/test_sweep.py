@@ -134,3 +134,37 @@ def test_the_featureless_choice_is_what_best_trains_on_identity_input():
     assert train["weight_decay"] == 5e-5 and train["lr"] == 0.003
     assert preset("best", "gae")[1]["weight_decay"] == 0.0
 
+
+
+def _render_with(grid: dict, cells: dict) -> dict[str, str]:
+    old = dict(sweep.GRID)
+    sweep.GRID.clear()
+    sweep.GRID.update(grid)
+    try:
+        table = sweep.render(trials(cells), "gae")
+    finally:
+        sweep.GRID.clear()
+        sweep.GRID.update(old)
+    return {line.split("|")[1].strip(): line for line in table.splitlines()
+            if line.startswith("| ") and "setting" not in line}
+
+
+def test_a_row_replaces_best_rerun_beside_it_only_beyond_the_noise():
+    # "noisy" leads "s9 best" on the mean by less than the standard error
+    # of their paired differences; "clear" by more.
+    seeds = range(10)
+    best = {(d, s): 0.97 + 0.002 * (s % 3) for d in ("X", "Y")
+            for s in seeds}
+    noisy = {key: auc + (0.004 if key[1] % 2 else -0.0035)
+             for key, auc in best.items()}
+    lines = _render_with({"s9 best": {}, "noisy": {}},
+                         {"s9 best": best, "noisy": noisy})
+    assert lines["s9 best"].rstrip().endswith("| chosen |")
+    clear = {key: auc + 0.001 for key, auc in best.items()}
+    lines = _render_with({"s9 best": {}, "noisy": {}, "clear": {}},
+                         {"s9 best": best, "noisy": noisy, "clear": clear})
+    assert lines["clear"].rstrip().endswith("| chosen |")
+    # Without the preset itself among the rows: the highest mean.
+    lines = _render_with({"noisy": {}, "other": {}},
+                         {"noisy": noisy, "other": best})
+    assert lines["noisy"].rstrip().endswith("| chosen |")
