@@ -21,12 +21,11 @@ two terms are sparse products (epochs of 2.8-3.5 s against 3.8-4.5 s at
 1M nodes); fresh pairs (each step's negatives) are scattered a block at a
 time.
 
-Below a block, on graphs of up to :data:`RADIX_ROWS` nodes, both terms are
-sums over groups of pairs (a weighted
+Below a block, both terms are sums over groups of pairs (a weighted
 :func:`~torch.nn.functional.embedding_bag`), the groups found by a stable
-sort of the 16-bit node ids: NumPy sorts those by radix, torch's CPU sort
-compares (9k ids: 53 us against 689 us here), and ``index_add_`` pays about
-20 ns per row of 16 floats, as much as for 32.
+radix sort of the node ids (:func:`~pyg_vgae.sparse.radix_order`): torch's
+CPU sort compares (9k ids: 689 us against 53 us), and ``index_add_`` pays
+about 20 ns per row of 16 floats, as much as for 32.
 
 Measured at 8.5M pairs of a 1M x 16 ``z`` (2 threads, forward + backward
 with the scatter): 2.14 s plain, 1.27 s blocked, 0.86 s blocked with the
@@ -36,13 +35,13 @@ small ones, so there the plain expression is used.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .cache import MISSING, TensorCache
-from .sparse import _compressed, index_dtype, row_pointers, spmm
+from .sparse import (_compressed, index_dtype, radix_order, row_pointers,
+                     spmm)
 
 #: Pairs per block: 32k x 16 floats (2 MiB) per buffer fits in cache;
 #: 16k-64k measured alike.
@@ -98,31 +97,15 @@ class _PairDot(torch.autograd.Function):
         return grads[0], grads[1], None
 
 
-#: Node ids up to this many fit 16 bits, which NumPy sorts by radix.
-RADIX_ROWS = 1 << 16
-
-
-def radix_order(rows: Tensor, num_rows: int) -> Tensor | None:
-    """The stable permutation that sorts the CPU tensor ``rows`` (ids in
-    ``[0, num_rows)``), by one radix pass over 16-bit keys; ``None`` for
-    more than :data:`RADIX_ROWS` rows or another device."""
-    if num_rows > RADIX_ROWS or rows.device.type != "cpu":
-        return None
-    # Shifted into int16's range, the ids keep their order.
-    keys = rows.to(torch.int16) if num_rows <= 1 << 15 \
-        else (rows - (1 << 15)).to(torch.int16)
-    return torch.from_numpy(np.argsort(keys.numpy(), kind="stable"))
-
-
 def _pair_grad(grad: Tensor, rows: Tensor, partners: Tensor, table: Tensor,
                size: int | None = None) -> Tensor:
     r""":math:`\sum_{k: r_k = i} g_k\, t_{p_k}` for each row :math:`i` of
     the gradient (``size`` rows, by default as many as ``table``): the pairs
     sorted by ``rows`` (:func:`radix_order`), then one weighted sum per
-    node; a scatter row by row where the ids need more than 16 bits."""
+    node; a scatter row by row where the ids need more than 32 bits."""
     size = table.size(0) if size is None else size
     order = radix_order(rows, size)
-    if order is None:
+    if order is None:  # ids beyond 32 bits
         return table.new_zeros(size, table.size(1)).index_add_(
             0, rows, table.index_select(0, partners) * grad.unsqueeze(1))
     offsets = row_pointers(rows, size).to(rows.dtype)

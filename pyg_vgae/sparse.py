@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -146,12 +147,17 @@ def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
          ) -> Tensor:
     """The CSR matrix of COO entries, duplicates summed. One sort of the
     keys ``row * n + col`` (none when already sorted, as a coalesced
-    ``edge_index`` is), the ids then read back from the sorted keys rather
-    than gathered in their order: COO ``coalesce()`` took 4.5 s for 21M
-    entries here, this about 1 s."""
+    ``edge_index`` is; by radix below :math:`2^{32}` keys,
+    :func:`radix_order`), the ids then read back from the sorted keys
+    rather than gathered in their order: COO ``coalesce()`` took 4.5 s for
+    21M entries here, this about 1 s."""
     keys = row * shape[1] + col
     if keys.numel() > 1 and not bool((keys[1:] >= keys[:-1]).all()):
-        keys, order = keys.sort()
+        order = radix_order(keys, shape[0] * shape[1])
+        if order is None:
+            keys, order = keys.sort()
+        else:
+            keys = keys.index_select(0, order)
         value = value.index_select(0, order)
     if keys.numel() > 1 and not bool((keys[1:] > keys[:-1]).all()):
         keys, slot = torch.unique_consecutive(keys, return_inverse=True)
@@ -163,17 +169,47 @@ def _csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]
 def _transpose(matrix: Tensor) -> Tensor:
     """The CSR matrix of ``matrix.T``: one stable sort of the column ids
     (int32: a radix sort, 0.4 s for 21M entries against 1 s for the int64
-    keys a fresh :func:`_csr` sorts), which keeps each new row's entries in
-    column order."""
+    keys a fresh :func:`_csr` sorts; NumPy's for 16-bit ids), which keeps
+    each new row's entries in column order."""
     crow, col = matrix.crow_indices(), matrix.col_indices()
     rows = torch.repeat_interleave(
         torch.arange(matrix.size(0), dtype=col.dtype, device=col.device),
         crow.diff(), output_size=col.numel())
-    order = col.argsort(stable=True)
     shape = (matrix.size(1), matrix.size(0))
+    order = radix_order(col, shape[0]) if shape[0] <= RADIX_KEYS else None
+    if order is None:
+        order = col.argsort(stable=True)
     return _compressed(row_pointers(col.index_select(0, order), shape[0]),
                        rows.index_select(0, order),
                        matrix.values().index_select(0, order), shape)
+
+
+#: Keys below this fit 16 bits, which NumPy sorts by radix (its stable
+#: sort of int16); torch's CPU sort compares: 9k ids took 53 us against
+#: 689 us here. For the masked graph's adjacency, rebuilt every step of
+#: ``best``, a step went from 10.3 to 9.6 ms on Cora and 12.6 to 12.1 ms
+#: on CiteSeer (CPU time, 1 thread, median of 15, two rounds).
+RADIX_KEYS = 1 << 16
+
+
+def radix_order(keys: Tensor, bound: int) -> Tensor | None:
+    """The stable permutation that sorts the CPU tensor ``keys`` (values in
+    ``[0, bound)``): one radix pass of 16 bits below :data:`RADIX_KEYS`,
+    two (low bits, then high) below :math:`2^{32}`; ``None`` for larger
+    keys or another device."""
+    if keys.device.type != "cpu" or bound > RADIX_KEYS ** 2:
+        return None
+    if bound <= RADIX_KEYS:
+        return torch.from_numpy(np.argsort(_int16(keys), kind="stable"))
+    low = np.argsort(_int16(keys & (RADIX_KEYS - 1)), kind="stable")
+    high = _int16(keys >> 16)[low]
+    return torch.from_numpy(low[np.argsort(high, kind="stable")])
+
+
+def _int16(keys: Tensor) -> np.ndarray:
+    """Keys in ``[0, 2^16)`` as int16, shifted so that they keep their
+    order."""
+    return (keys - (RADIX_KEYS >> 1)).to(torch.int16).numpy()
 
 
 def row_pointers(rows: Tensor, num_rows: int) -> Tensor:

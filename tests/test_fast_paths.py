@@ -255,12 +255,16 @@ def test_blocked_pair_dot_matches_the_plain_product_and_gradient(
 
 
 
-@pytest.mark.parametrize("num_nodes", [30, 40_000, 70_000])
+@pytest.mark.parametrize("num_nodes", [30, 40_000, 70_000, "scatter"])
 @pytest.mark.parametrize("roles", ["same", "both", "source only"])
-def test_small_pair_dot_matches_autograd(roles, num_nodes):
-    # 30 and 40,000 nodes: the pairs grouped by a radix sort of 16-bit ids
-    # (40,000 shifted into int16's range); 70,000: scattered row by row.
+def test_small_pair_dot_matches_autograd(roles, num_nodes, monkeypatch):
+    # The pairs grouped after a radix sort of the node ids (one pass of 16
+    # bits for 30 and 40,000 nodes, two for 70,000), or scattered row by
+    # row where no radix sort applies.
     from pyg_vgae import pairs
+    if num_nodes == "scatter":
+        monkeypatch.setattr(pairs, "radix_order", lambda keys, bound: None)
+        num_nodes = 30
     torch.manual_seed(3)
     source = torch.randn(num_nodes, 16, requires_grad=True)
     target = source if roles == "same" else torch.randn(
@@ -288,15 +292,17 @@ def test_small_pair_dot_matches_autograd(roles, num_nodes):
                                           small), double)
 
 
-@pytest.mark.parametrize("num_nodes", [30, 40_000, 65_536])
+@pytest.mark.parametrize("bound", [30, 40_000, 65_536, 70_000, 1 << 32])
 @pytest.mark.parametrize("dtype", [torch.int64, torch.int32])
-def test_radix_order_is_the_stable_sort_of_16_bit_ids(num_nodes, dtype):
-    from pyg_vgae.pairs import radix_order
-    rows = torch.randint(0, num_nodes, (5000, ), dtype=dtype)
-    rows[-1] = num_nodes - 1
-    assert torch.equal(radix_order(rows, num_nodes),
-                       rows.argsort(stable=True))
-    assert radix_order(rows, 65_537) is None  # ids beyond 16 bits
+def test_radix_order_is_the_stable_sort(bound, dtype):
+    from pyg_vgae.sparse import radix_order
+    if dtype == torch.int32 and bound > 1 << 31:
+        pytest.skip("int32 keys stay below 2^31")
+    keys = torch.randint(0, min(bound, 1 << 62), (5000, ), dtype=dtype)
+    keys[:50] = keys[50:100]  # ties, which keep their order
+    keys[-1] = bound - 1
+    assert torch.equal(radix_order(keys, bound), keys.argsort(stable=True))
+    assert radix_order(keys, (1 << 32) + 1) is None  # keys beyond 32 bits
 
 
 def test_csr_builder_sums_duplicates_in_any_order():
