@@ -73,6 +73,19 @@ def test_rows_change_the_fixed_base_not_the_current_preset():
     assert paper.config.epochs == 200 and paper.config.select == "last"
 
 
+def _render_with(grid: dict, cells: dict) -> dict[str, str]:
+    old = dict(sweep.GRID)
+    sweep.GRID.clear()
+    sweep.GRID.update(grid)
+    try:
+        table = sweep.render(trials(cells), "gae")
+    finally:
+        sweep.GRID.clear()
+        sweep.GRID.update(old)
+    return {line.split("|")[1].strip(): line for line in table.splitlines()
+            if line.startswith("| ") and "setting" not in line}
+
+
 def test_render_ranks_on_every_seed_a_row_ran():
     # "a" leads on seeds 0-2, "b" on seeds 0-4; "c" ran seeds 0-2 only.
     grid = {"a": {}, "b": {}, "c": {}}
@@ -82,16 +95,7 @@ def test_render_ranks_on_every_seed_a_row_ran():
         "b": {(d, s): 0.95 for d in ("X", "Y") for s in range(5)},
         "c": {(d, s): 0.99 for d in ("X", "Y") for s in range(3)},
     }
-    old = dict(sweep.GRID)
-    sweep.GRID.clear()
-    sweep.GRID.update(grid)
-    try:
-        table = sweep.render(trials(cells), "gae")
-    finally:
-        sweep.GRID.clear()
-        sweep.GRID.update(old)
-    lines = {line.split("|")[1].strip(): line for line in table.splitlines()
-             if line.startswith("| ") and "setting" not in line}
+    lines = _render_with(grid, cells)
     assert lines["b"].rstrip().endswith("| chosen |")
     assert "chosen" not in lines["a"] and "chosen" not in lines["c"]
     assert "| 96.00 | 96.00 | 96.00 | 93.60 |" in lines["a"]
@@ -134,19 +138,6 @@ def test_the_featureless_choice_is_what_best_trains_on_identity_input():
     assert train["weight_decay"] == 5e-5 and train["lr"] == 0.003
     assert preset("best", "gae")[1]["weight_decay"] == 0.0
 
-
-
-def _render_with(grid: dict, cells: dict) -> dict[str, str]:
-    old = dict(sweep.GRID)
-    sweep.GRID.clear()
-    sweep.GRID.update(grid)
-    try:
-        table = sweep.render(trials(cells), "gae")
-    finally:
-        sweep.GRID.clear()
-        sweep.GRID.update(old)
-    return {line.split("|")[1].strip(): line for line in table.splitlines()
-            if line.startswith("| ") and "setting" not in line}
 
 
 def test_a_row_replaces_best_rerun_beside_it_only_beyond_the_noise():
