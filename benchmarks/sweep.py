@@ -237,6 +237,15 @@ GRID.update({
     "s13 lr 0.005": {**STAGE13, "lr": 0.005},
     "s13 latent 256": {**STAGE13, "latent": 256},
 })
+#: Stage 14, VGAE's own: its ``best`` (stage 2's two-layer row, never
+#: searched for VGAE) rerun, against GAE's ``best`` encoder and training
+#: without the output activation (which would bound :math:`\log\sigma`
+#: and :math:`\mu` from below). Tuning seeds 0-4, the preset's budget.
+VGAE_BEST = {"input_dropout": 0.5, "dropout": 0.5, **PRESET_BUDGET}
+GRID.update({
+    "v14 vgae best": VGAE_BEST,
+    "v14 gae best, no output activation": {**STAGE13, "out_act": False},
+})
 #: The epoch budget of a trial whose row sets none (the preset's own, 1000
 #: epochs with patience 100, was too long for a sweep on two cores before
 #: stage 13).

@@ -3,6 +3,8 @@ table chooses."""
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import sweep  # noqa: E402
 
@@ -16,14 +18,15 @@ def trials(rows: dict[str, dict[tuple[str, int], float]]) -> list[dict]:
             for (dataset, seed), auc in cells.items()]
 
 
-def test_the_chosen_gae_row_is_the_best_preset():
+@pytest.mark.parametrize("model", ["gae", "vgae"])
+def test_the_chosen_row_is_the_best_preset(model):
     # The row the committed sweep table marks as chosen is what `best`
     # trains (up to the sweep's epoch budget where the row has it).
-    table = (sweep.RESULTS / "sweep_gae.md").read_text().splitlines()
+    table = (sweep.RESULTS / f"sweep_{model}.md").read_text().splitlines()
     chosen, = [line.split("|")[1].strip() for line in table
                if line.rstrip().endswith("| chosen |")]
-    row = sweep.settings_of(chosen, "gae", 100)
-    best = Settings.from_preset("best", "gae", 100, progress=False,
+    row = sweep.settings_of(chosen, model, 100)
+    best = Settings.from_preset("best", model, 100, progress=False,
                                 **sweep._budget(sweep.GRID[chosen]))
     # Dropout between layers does not exist with one layer.
     assert row.spec.num_layers == best.spec.num_layers == 1
