@@ -85,6 +85,7 @@ def _benchmark_tables() -> None:
                         ("linkpred_published",
                          "Published numbers, other protocols"),
                         ("sweep_gae", "Validation AUC of the GAE sweep"),
+                        ("sweep_vgae", "Validation AUC of the VGAE sweep"),
                         ("sweep_argva", "Validation AUC of the ARGVA sweep"),
                         ("sweep_featureless", "Validation Hits@20 of the "
                          "sweep for graphs without features (ogbl-ddi)"),
