@@ -241,7 +241,7 @@ GRID.update({
 #: searched for VGAE) rerun, against GAE's ``best`` encoder and training
 #: without the output activation (which would bound :math:`\log\sigma`
 #: and :math:`\mu` from below). Tuning seeds 0-4, the preset's budget.
-VGAE_BEST = {"input_dropout": 0.5, "dropout": 0.5, **PRESET_BUDGET}
+VGAE_BEST = {**STAGE2_BEST, **PRESET_BUDGET}
 GRID.update({
     "v14 vgae best": VGAE_BEST,
     "v14 gae best, no output activation": {**STAGE13, "out_act": False},

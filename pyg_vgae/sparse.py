@@ -176,6 +176,8 @@ def _transpose(matrix: Tensor) -> Tensor:
         torch.arange(matrix.size(0), dtype=col.dtype, device=col.device),
         crow.diff(), output_size=col.numel())
     shape = (matrix.size(1), matrix.size(0))
+    # One NumPy pass for 16-bit ids; beyond, torch's int32 radix sort,
+    # measured at 1M nodes (NumPy's two passes were not).
     order = radix_order(col, shape[0]) if shape[0] <= RADIX_KEYS else None
     if order is None:
         order = col.argsort(stable=True)

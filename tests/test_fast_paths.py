@@ -371,7 +371,6 @@ def huge_mib():
 
 applied = use_huge_pages() if sys.argv[1] == "on" else False
 import torch
-import torch.nn.functional as F
 before = huge_mib()
 block = torch.ones(64 * 2 ** 20)  # 256 MiB, its pages touched
 print(applied, huge_mib() - before)
