@@ -246,6 +246,18 @@ GRID.update({
     "v14 vgae best": VGAE_BEST,
     "v14 gae best, no output activation": {**STAGE13, "out_act": False},
 })
+#: Stage 15 (GAE, tuning seeds 0-9, beside stage 13's ``best``): after
+#: CiteSeer's report-seed test AUC stayed 0.8 below MaskGAE's. GCN with
+#: self-loops of weight 2 (a node's own features count more, what SAGE's
+#: root weight gave CiteSeer in stage 11 without SAGE's loss on Cora),
+#: stage 13's two best rows together, and twice the patience.
+GRID.update({
+    "s15 improved GCN": {**STAGE13, "improved": True},
+    "s15 decoder dropout 0.2 + latent 256": {**STAGE13,
+                                             "decoder_dropout": 0.2,
+                                             "latent": 256},
+    "s15 patience 200": {**STAGE13, "patience": 200},
+})
 #: The epoch budget of a trial whose row sets none (the preset's own, 1000
 #: epochs with patience 100, was too long for a sweep on two cores before
 #: stage 13).

@@ -38,6 +38,7 @@ class ModelSpec:
     norm: str | None = None
     act: str = "relu"
     bias: bool = True
+    improved: bool = False
     decoder: str = "inner"
     decoder_hidden: int | None = None
     decoder_layers: int = 2
@@ -64,6 +65,10 @@ class ModelSpec:
         if self.hidden < 1 or self.latent < 1:
             raise ValueError(f"hidden and latent must be positive, got "
                              f"{self.hidden} and {self.latent}")
+        if self.improved and self.encoder not in ("gcn", "linear"):
+            raise ValueError(f"improved (GCN's self-loops of weight 2) "
+                             f"applies to the gcn encoder, not "
+                             f"'{self.encoder}'; drop improved")
         if self.decoder_layers < 1:
             raise ValueError(f"decoder_layers must be at least 1, got "
                              f"{self.decoder_layers}")
@@ -78,6 +83,8 @@ def build_model(spec: ModelSpec) -> GAE:
     conv_kwargs: dict[str, Any] = {}
     if not spec.bias:
         conv_kwargs["bias"] = False
+    if spec.improved:  # GCNConv's A + 2I: a node's own row counts more
+        conv_kwargs["improved"] = True
     if spec.jk is not None:  # jumping knowledge: every layer's output
         conv_kwargs["jk"] = spec.jk
     # Directed decoders read two roles (source / target) or a mass column.

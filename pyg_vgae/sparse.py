@@ -222,6 +222,21 @@ def row_pointers(rows: Tensor, num_rows: int) -> Tensor:
     return crow
 
 
+def _gcn_norm(edge_index: Tensor, edge_weight: Tensor | None,
+              num_nodes: int, improved: bool, add_self_loops: bool,
+              dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """PyG's ``gcn_norm`` (flow source to target), with ``improved``'s
+    self-loops of weight 2 also for unweighted edges: PyG 2.8's fills them
+    only into a given ``edge_weight`` and, given none, weights every edge
+    and loop 1, so that ``GCNConv(improved=True)`` equals ``GCNConv()``
+    there."""
+    if improved and add_self_loops and edge_weight is None:
+        edge_weight = torch.ones(edge_index.size(1), dtype=dtype,
+                                 device=edge_index.device)
+    return gcn_norm(edge_index, edge_weight, num_nodes, improved,
+                    add_self_loops, flow="source_to_target", dtype=dtype)
+
+
 def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
                          num_nodes: int, improved: bool = False,
                          add_self_loops: bool = True,
@@ -232,9 +247,8 @@ def normalized_adjacency(edge_index: Tensor, edge_weight: Tensor | None,
 
     def build() -> SparseMatrix:
         with torch.no_grad():
-            index, weight = gcn_norm(edge_index, edge_weight, num_nodes,
-                                     improved, add_self_loops,
-                                     flow="source_to_target", dtype=dtype)
+            index, weight = _gcn_norm(edge_index, edge_weight, num_nodes,
+                                      improved, add_self_loops, dtype)
             weight = weight.to(dtype)
             shape = (num_nodes, num_nodes)
             matrix_t = _csr(index[0], index[1], weight, shape)
@@ -275,9 +289,8 @@ def layer_adjacencies(edge_index: Tensor, edge_weight: Tensor | None,
                                       improved, dtype) \
             if add_self_loops else None
         if matrix is None:
-            index, weight = gcn_norm(edge_index, edge_weight, num_nodes,
-                                     improved, add_self_loops,
-                                     flow="source_to_target", dtype=dtype)
+            index, weight = _gcn_norm(edge_index, edge_weight, num_nodes,
+                                      improved, add_self_loops, dtype)
             # Rows are targets: messages flow from the sources.
             matrix = _csr(index[1], index[0], weight.to(dtype),
                           (num_nodes, num_nodes))
@@ -450,6 +463,10 @@ class CachedGCNConv(GCNConv):
     def forward(self, x: Tensor, edge_index: Any,
                 edge_weight: Tensor | None = None) -> Tensor:
         if not self._can_cache(x, edge_index, edge_weight):
+            if self.improved and self.normalize and edge_weight is None \
+                    and isinstance(edge_index, Tensor) \
+                    and edge_index.layout == torch.strided:
+                edge_weight = x.new_ones(edge_index.size(1))  # _gcn_norm
             return super().forward(x, edge_index, edge_weight)
         adjacency = normalized_adjacency(edge_index, edge_weight, x.size(0),
                                          self.improved, self.add_self_loops,

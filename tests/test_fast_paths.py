@@ -47,12 +47,35 @@ def test_cached_conv_equals_pyg_gcnconv(x_kind, directed, weighted):
         assert torch.allclose(a.grad, b.grad, atol=1e-4)
 
 
-def test_cached_conv_float64_and_improved():
+def _dense_improved(x, edge_index, weight, conv):
+    """D^-1/2 (A + 2I) D^-1/2 X W + b, written out densely."""
+    adjacency = torch.zeros(x.size(0), x.size(0), dtype=x.dtype)
+    adjacency[edge_index[1], edge_index[0]] = 1.0 if weight is None \
+        else weight.to(x.dtype)
+    adjacency += 2 * torch.eye(x.size(0), dtype=x.dtype)
+    scale = adjacency.sum(1).rsqrt()
+    normalised = scale[:, None] * adjacency * scale[None, :]
+    return normalised @ conv.lin(x) + conv.bias
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cached_conv_float64_and_improved(weighted):
+    # improved: self-loops of weight 2, with or without edge weights (PyG
+    # 2.8's gcn_norm fills them only into given weights; GCNConv(improved=
+    # True) on an unweighted graph equals GCNConv() there).
+    clear_caches()
     x = torch.randn(30, 20, dtype=torch.float64)
     edge_index = erdos_renyi_graph(30, 0.2)
-    reference, cached = pair(improved=True)
-    reference, cached = reference.double(), cached.double()
-    assert torch.allclose(reference(x, edge_index), cached(x, edge_index))
+    weight = torch.rand(edge_index.size(1)) + 0.5 if weighted else None
+    _, cached = pair(improved=True)
+    _, fallback = pair(improved=True, cached=True)  # PyG's path
+    _, plain = pair()
+    cached, fallback, plain = cached.double(), fallback.double(), \
+        plain.double()
+    want = _dense_improved(x, edge_index, weight, cached)
+    assert torch.allclose(cached(x, edge_index, weight), want)
+    assert torch.allclose(fallback(x, edge_index, weight), want)
+    assert not torch.allclose(plain(x, edge_index, weight), want)
 
 
 def test_cache_never_serves_a_stale_graph():

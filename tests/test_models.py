@@ -255,3 +255,19 @@ def test_vgae_training_encode_fuses_sample_and_kl():
     model.eval()
     model.encode(x, edge_index)
     assert model._kl is None  # evaluation: mu, no stale KL
+
+
+def test_model_spec_improved_weights_self_loops_two_and_needs_gcn():
+    from torch_geometric.utils import erdos_renyi_graph
+    from pyg_vgae.presets import ModelSpec, build_model
+    torch.manual_seed(0)
+    x, edge_index = torch.randn(12, 8), erdos_renyi_graph(12, 0.3)
+    plain = build_model(ModelSpec(in_channels=8, latent=4, num_layers=1))
+    improved = build_model(ModelSpec(in_channels=8, latent=4, num_layers=1,
+                                     improved=True))
+    improved.load_state_dict(plain.state_dict())
+    plain.eval(), improved.eval()
+    assert not torch.allclose(plain.encode(x, edge_index),
+                              improved.encode(x, edge_index))
+    with pytest.raises(ValueError, match="improved"):
+        ModelSpec(encoder="sage", improved=True)
