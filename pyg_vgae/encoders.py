@@ -96,6 +96,10 @@ class GNNEncoder(torch.nn.Module):
             auto-encoders use (MaskGAE, Li et al., 2023), in ``[0, 1)``.
         out_act: Apply ``norm`` and ``act`` to the output layer too (as
             MaskGAE does); only for non-variational encoders.
+        out_norm: Apply ``norm`` to the output layer (``None``: as
+            ``out_act`` says); for a variational encoder, to
+            :math:`\mu` and :math:`\log\sigma` before they are split, its
+            affine shift free to move :math:`\log\sigma` anywhere.
         skip: Add a linear map of the (input-dropped) features to the
             output, :math:`Z = \mathrm{GNN}(X, A) + X W_{skip}`: the linear
             skip connection of the tuned GAEs of Ma et al. (CIKM 2025),
@@ -111,7 +115,8 @@ class GNNEncoder(torch.nn.Module):
                  act: str | None = "relu", norm: str | None = None,
                  variational: bool = False, check_input: bool = True,
                  input_dropout: float = 0.0, out_act: bool = False,
-                 skip: bool = False, **conv_kwargs: Any):
+                 skip: bool = False, out_norm: bool | None = None,
+                 **conv_kwargs: Any):
         super().__init__()
         for name, value in (("hidden_channels", hidden_channels),
                             ("out_channels", out_channels),
@@ -130,16 +135,20 @@ class GNNEncoder(torch.nn.Module):
         if out_act and variational:
             raise ValueError("out_act applies to plain encoders: mu and "
                              "logstd need no activation")
+        out_norm = out_act if out_norm is None else out_norm
+        if out_norm and norm is None:
+            raise ValueError("out_norm applies the encoder's norm to its "
+                             "output: set norm (e.g. 'batch_norm')")
         gnn_class = _gnn_class(conv)
         self.input_dropout = input_dropout
-        self.out_norm = normalization_resolver(norm, out_channels) \
-            if out_act and norm is not None else None
+        width = 2 * out_channels if variational else out_channels
+        self.out_norm = normalization_resolver(norm, width) \
+            if out_norm else None
         self.out_act = activation_resolver(act) if out_act and act else None
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.variational = variational
         self.check_input = check_input
-        width = 2 * out_channels if variational else out_channels
         self.gnn = gnn_class(in_channels, hidden_channels, num_layers,
                              out_channels=width, dropout=dropout, act=act,
                              norm=norm, **conv_kwargs)

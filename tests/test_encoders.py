@@ -165,3 +165,27 @@ def test_linear_skip_adds_x_w_to_the_gnn_output(sparse_x):
     mu, logstd = lazy(x, edge_index)
     assert mu.shape == logstd.shape == (30, 8)
 
+
+
+def test_out_norm_normalises_mu_and_logstd_of_a_variational_encoder():
+    torch.manual_seed(0)
+    x = torch.randn(40, 6) * 50 + 10  # badly scaled input
+    edge_index = to_undirected(torch.randint(0, 40, (2, 80)), num_nodes=40)
+    encoder = GNNEncoder(6, 8, 4, num_layers=1, norm="batch_norm",
+                         variational=True, out_norm=True)
+    mu, logstd = encoder(x, edge_index)
+    stacked = torch.cat([mu, logstd], dim=1)
+    # batch norm over all 2 x 4 outputs: zero mean, unit variance each
+    assert torch.allclose(stacked.mean(0), torch.zeros(8), atol=1e-5)
+    assert torch.allclose(stacked.var(0, unbiased=False), torch.ones(8),
+                          atol=1e-3)
+    plain = GNNEncoder(6, 8, 4, num_layers=1, norm="batch_norm",
+                       variational=True)
+    assert plain.out_norm is None
+    # out_act's norm can be turned off while its activation stays
+    act_only = GNNEncoder(6, 8, 4, num_layers=1, norm="batch_norm",
+                          out_act=True, out_norm=False, act="relu")
+    assert act_only.out_norm is None
+    assert (act_only(x, edge_index) >= 0).all()
+    with pytest.raises(ValueError, match="set norm"):
+        GNNEncoder(6, 8, 4, num_layers=1, variational=True, out_norm=True)
