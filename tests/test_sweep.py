@@ -139,7 +139,9 @@ def test_the_featureless_choice_is_what_best_trains_on_identity_input():
     from pyg_vgae.presets import preset
     spec, train = preset("best", "gae", identity_input=True)
     assert train["weight_decay"] == 5e-5 and train["lr"] == 0.003
+    assert spec["improved"] is False
     assert preset("best", "gae")[1]["weight_decay"] == 0.0
+    assert preset("best", "gae")[0]["improved"] is True
 
 
 
