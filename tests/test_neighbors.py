@@ -1,6 +1,8 @@
 """The mini-batch neighbour sampler: true edges only, every neighbour of a
 small row, exactly k distinct ones of a large row, each with probability
 k / d, and its state reset between batches."""
+from itertools import product
+
 import pytest
 import torch
 
@@ -188,8 +190,8 @@ def test_sampled_edges_are_normalised_without_sorting_when_they_can_be():
                                  normalized_adjacency)
     x, sub = _subgraph([3, 2])
     n = x.size(0)
-    weight = torch.rand(sub.edge_index.size(1)) + 0.5
-    for improved in (False, True):
+    for improved, weight in product((False, True), (
+            None, torch.rand(sub.edge_index.size(1)) + 0.5)):
         fast = _sorted_targets_norm(sub.edge_index, weight, n, improved,
                                     torch.float32)
         assert fast is not None  # the sampler's edges come in target order
