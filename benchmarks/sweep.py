@@ -280,6 +280,16 @@ GRID.update({
     "s17 output batch norm, no ELU": {**STAGE15_BEST, "out_act": False,
                                       "out_norm": True},
 })
+#: Stage 18 (GAE, tuning seeds 0-9, against stage 15's row): the masked
+#: features' reconstruction as a second task (GraphMAE's, here from the
+#: embeddings of input-dropped features), never searched before. Stopped
+#: after its first trial (CiteSeer seed 0: 97.99 against 97.85 for
+#: ``best``, but 331 s against 6 s: a 256-wide MLP to all 3,703 features
+#: of every node each step); its cost grows with nodes x features.
+GRID.update({
+    "s18 feature reconstruction 0.1": {**STAGE15_BEST, "attr_decoder": True,
+                                       "feature_weight": 0.1},
+})
 #: The epoch budget of a trial whose row sets none (the preset's own, 1000
 #: epochs with patience 100, was too long for a sweep on two cores before
 #: stage 13).
