@@ -290,6 +290,18 @@ GRID.update({
     "s18 feature reconstruction 0.1": {**STAGE15_BEST, "attr_decoder": True,
                                        "feature_weight": 0.1},
 })
+#: Stage 19 (GAE, tuning seeds 0-9, against stage 15's row): stage 18's
+#: second task, scored on 16 entries per node and step (half non-zero,
+#: half uniform) instead of all 3,703 per node: the non-zero entries weigh
+#: as much as the zeros, and a trial costs ~50 s, not ~330 s. Scratch
+#: probes before it (CiteSeer seeds 0-4, weight 1): 2 entries per node
+#: -0.02 on average, 16 per node +0.14, every entry balanced (seeds 0-1,
+#: ~300 s a trial) +0.23.
+GRID.update({
+    "s19 sampled features 1": {**STAGE15_BEST, "attr_decoder": True,
+                               "feature_weight": 1.0,
+                               "feature_samples": 16},
+})
 #: The epoch budget of a trial whose row sets none (the preset's own, 1000
 #: epochs with patience 100, was too long for a sweep on two cores before
 #: stage 13).

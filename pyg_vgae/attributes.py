@@ -46,8 +46,41 @@ class AttributeDecoder(torch.nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         return self.mlp(z)
 
+    def entry_logits(self, z: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+        """``self(z)[rows, cols]`` without the rest of the matrix: the hidden
+        layer for every node, then one dot product per entry (a dense
+        output costs nodes x features x hidden per step)."""
+        hidden, out = self.mlp.lins
+        h = self.mlp.act(hidden(z))
+        return (h.index_select(0, rows) * out.weight.index_select(0, cols)
+                ).sum(dim=1) + out.bias.index_select(0, cols)
+
 
 _kinds = TensorCache()
+_nonzeros = TensorCache()
+
+
+def sample_entries(x: Tensor, per_node: float,
+                   mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """``(rows, cols)`` of ``per_node`` x nodes entries of ``x``: half drawn
+    from its non-zero entries, half uniformly from all (mostly zeros in
+    sparse bag-of-words features), with replacement; only entries where
+    ``mask`` is true when it is given. Targets are ``x[rows, cols]``, so a
+    uniform draw that lands on a non-zero entry is scored as such."""
+    nonzero = _nonzeros.get((x, mask), (), lambda: (
+        x if mask is None else x * mask).nonzero().t())
+    half = max(1, round(per_node * x.size(0) / 2))
+    uniform = torch.stack([
+        torch.randint(0, size, (half, ), device=x.device)
+        for size in x.shape])
+    if nonzero.size(1) > 0:
+        picked = torch.randint(0, nonzero.size(1), (half, ), device=x.device)
+        uniform = torch.cat([nonzero[:, picked], uniform], dim=1)
+    rows, cols = uniform
+    if mask is not None:
+        keep = mask[rows, cols]
+        rows, cols = rows[keep], cols[keep]
+    return rows, cols
 
 
 def feature_kind(x: Tensor) -> str:

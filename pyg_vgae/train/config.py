@@ -56,6 +56,12 @@ class TrainConfig:
         feature_weight: Weight of the node-feature reconstruction loss
             (needs a model with an attribute decoder); ``0`` leaves it
             out.
+        feature_samples: Score the feature loss on this many entries per
+            node and step, half of them non-zero entries and half drawn
+            uniformly (:func:`pyg_vgae.attributes.sample_entries`), instead
+            of on every entry: nodes x ``feature_samples`` x hidden
+            operations a step instead of nodes x features x hidden, and
+            the sparse non-zero entries weigh as much as the zeros.
         degree_weight: Weight of MaskGAE's degree task (needs a model
             with a degree decoder, :class:`~pyg_vgae.DegreeDecoder`): each
             node's count of pairs to reconstruct, predicted from its
@@ -91,6 +97,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     weight_likelihood: str | None = None
     feature_weight: float = 0.0
+    feature_samples: float | None = None
     degree_weight: float = 0.0
     kl_weight: float | None = None
     recon: str = "sampled"
@@ -126,7 +133,7 @@ class TrainConfig:
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value}")
         for name in ("epochs", "lr", "disc_lr", "patience", "grad_clip",
-                     "batch_size"):
+                     "batch_size", "feature_samples"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
@@ -166,6 +173,10 @@ class TrainConfig:
 
     def _check_combinations(self) -> None:
         """Settings that exclude each other, named with the fix."""
+        if self.feature_samples is not None and self.feature_weight == 0:
+            raise ValueError("feature_samples sets how the feature loss is "
+                             "scored: give feature_weight > 0 too, or drop "
+                             "feature_samples")
         if self.weight_likelihood is not None and (
                 self.mask_ratio > 0 or self.batch_size is not None
                 or self.recon == "full"):

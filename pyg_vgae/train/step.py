@@ -105,7 +105,7 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
         terms["kl"] = kl.detach()
         loss = loss + trainer.kl_weight() * kl
     if config.feature_weight > 0:
-        features = feature_loss(model, batch, z)
+        features = feature_loss(model, batch, z, config.feature_samples)
         terms["features"] = features.detach()
         loss = loss + config.feature_weight * features
     if config.degree_weight > 0:
@@ -120,14 +120,22 @@ def encoder_loss(trainer, batch: Batch, z: Tensor, with_reg: bool) -> Tensor:
     return loss
 
 
-def feature_loss(model, batch: Batch, z: Tensor) -> Tensor:
+def feature_loss(model, batch: Batch, z: Tensor,
+                 samples: float | None = None) -> Tensor:
     """Reconstruction of the batch's node features from ``z`` over the
-    observed entries (``batch.feature_mask``)."""
-    from ..attributes import feature_kind
+    observed entries (``batch.feature_mask``): all of them, or ``samples``
+    per node (:func:`~pyg_vgae.attributes.sample_entries`)."""
+    from ..attributes import feature_kind, sample_entries
     rows = z.size(0)  # a trimmed encoder embeds the seeds only
+    x = batch.x if batch.x.size(0) == rows else batch.x[:rows]
     mask = None if batch.feature_mask is None else batch.feature_mask[:rows]
-    return losses.feature_recon_loss(model.attr_decoder(z), batch.x[:rows],
-                                     feature_kind(batch.x), mask)
+    if samples is None:
+        return losses.feature_recon_loss(model.attr_decoder(z), x,
+                                         feature_kind(batch.x), mask)
+    entry_rows, entry_cols = sample_entries(x, samples, mask)
+    return losses.feature_recon_loss(
+        model.attr_decoder.entry_logits(z, entry_rows, entry_cols),
+        x[entry_rows, entry_cols], feature_kind(batch.x))
 
 
 def degree_loss(model, batch: Batch, z: Tensor) -> Tensor:
