@@ -70,13 +70,12 @@ def sample_entries(x: Tensor, per_node: float,
     nonzero = _nonzeros.get((x, mask), (), lambda: (
         x if mask is None else x * mask).nonzero().t())
     half = max(1, round(per_node * x.size(0) / 2))
-    uniform = torch.stack([
-        torch.randint(0, size, (half, ), device=x.device)
-        for size in x.shape])
+    drawn = torch.stack([torch.randint(0, size, (half, ), device=x.device)
+                         for size in x.shape])
     if nonzero.size(1) > 0:
         picked = torch.randint(0, nonzero.size(1), (half, ), device=x.device)
-        uniform = torch.cat([nonzero[:, picked], uniform], dim=1)
-    rows, cols = uniform
+        drawn = torch.cat([nonzero[:, picked], drawn], dim=1)
+    rows, cols = drawn
     if mask is not None:
         keep = mask[rows, cols]
         rows, cols = rows[keep], cols[keep]

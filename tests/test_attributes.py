@@ -124,3 +124,11 @@ def test_anomaly_scores_need_an_attribute_decoder():
     with pytest.raises(ValueError, match="attribute decoder"):
         anomaly_scores(model, torch.randn(3, 4), torch.randn(3, 4),
                        torch.tensor([[0], [1]]))
+
+
+def test_feature_samples_need_a_decoder_of_single_entries():
+    from pyg_vgae import GAE, GCNEncoder, Trainer, TrainConfig
+    model = GAE(GCNEncoder(4, 8, 4), attr_decoder=torch.nn.Linear(4, 4))
+    config = TrainConfig(feature_weight=1.0, feature_samples=8)
+    with pytest.raises(ValueError, match="entry_logits"):
+        Trainer(model, config)

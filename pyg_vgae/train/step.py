@@ -127,8 +127,8 @@ def feature_loss(model, batch: Batch, z: Tensor,
     per node (:func:`~pyg_vgae.attributes.sample_entries`)."""
     from ..attributes import feature_kind, sample_entries
     rows = z.size(0)  # a trimmed encoder embeds the seeds only
-    x = batch.x if batch.x.size(0) == rows else batch.x[:rows]
-    mask = None if batch.feature_mask is None else batch.feature_mask[:rows]
+    x, mask = _first_rows(batch.x, rows), _first_rows(batch.feature_mask,
+                                                      rows)
     if samples is None:
         return losses.feature_recon_loss(model.attr_decoder(z), x,
                                          feature_kind(batch.x), mask)
@@ -136,6 +136,15 @@ def feature_loss(model, batch: Batch, z: Tensor,
     return losses.feature_recon_loss(
         model.attr_decoder.entry_logits(z, entry_rows, entry_cols),
         x[entry_rows, entry_cols], feature_kind(batch.x))
+
+
+def _first_rows(tensor: Tensor | None, rows: int) -> Tensor | None:
+    """``tensor[:rows]``, or the tensor itself where that is all of it: the
+    sampler's cache of non-zero entries is keyed on the tensor, and a slice
+    is a new one every step."""
+    if tensor is None or tensor.size(0) == rows:
+        return tensor
+    return tensor[:rows]
 
 
 def degree_loss(model, batch: Batch, z: Tensor) -> Tensor:

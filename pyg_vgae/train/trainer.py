@@ -52,6 +52,11 @@ class Trainer:
                     getattr(model, part, None) is None:
                 raise ValueError(f"{weight} > 0 needs a model with {name} "
                                  f"(ModelSpec({part}=True))")
+        if self.config.feature_samples is not None and not hasattr(
+                model.attr_decoder, "entry_logits"):
+            raise ValueError("feature_samples needs an attribute decoder "
+                             "that scores single entries (entry_logits), as "
+                             "pyg_vgae.attributes.AttributeDecoder does")
         self.device = resolve_device(self.config.device)
         self.model = model.to(self.device)
         self.adversarial = isinstance(model, ARGA)
