@@ -23,6 +23,7 @@ _EXPORTS = {
     "InnerProductDecoder": "decoders", "MLPDecoder": "decoders",
     "SourceTargetDecoder": "decoders", "GravityDecoder": "decoders",
     "DegreeDecoder": "decoders",
+    "EnsembleEncoder": "ensemble", "EnsembleDecoder": "ensemble",
     "MLPDiscriminator": "discriminators",
     "HeteroGAE": "hetero", "HeteroInnerProductDecoder": "hetero",
     "DistMultDecoder": "hetero",

@@ -104,6 +104,10 @@ def _add_data_args(group) -> None:
     add("--decoder", choices=DECODERS, default=None,
         help="inner (default), mlp, or a directed decoder: source_target, "
         "gravity")
+    add("--members", type=_number(int, 1, 64), default=None,
+        help="train an ensemble of this many encoder-decoder pairs side by "
+        "side, each on its own loss, scored by their mean logit (gae and "
+        "vgae)")
     add("--normalize-features", action=argparse.BooleanOptionalAction,
         default=None, help="row-normalise bag-of-words features (default: "
         "the preset's; paper feeds them raw)")

@@ -21,6 +21,7 @@ from torch_geometric.utils import to_undirected
 from . import losses, pairs, sampling
 from .checks import check_edge_index, mark_checked
 from .decoders import InnerProductDecoder
+from .ensemble import member_decoders
 
 #: Upper clamp of :math:`\log\sigma`, as in PyG (keeps :math:`\sigma^2`
 #: finite in float32).
@@ -141,10 +142,13 @@ class GAE(pyg_nn.GAE):
                                                    exclude_edge_index)
         else:
             check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
-        return losses.sampled_recon_loss(
-            *self._pair_logits(z, pos_edge_index, neg_edge_index))
+        # An ensemble's members each on their own loss (pyg_vgae.ensemble).
+        return sum(losses.sampled_recon_loss(*self._pair_logits(
+            decoder, block, pos_edge_index, neg_edge_index))
+            for decoder, block in member_decoders(self.decoder, z))
 
-    def _pair_logits(self, z: Tensor, pos_edge_index: Tensor,
+    @staticmethod
+    def _pair_logits(decoder: Module, z: Tensor, pos_edge_index: Tensor,
                      neg_edge_index: Tensor) -> tuple[Tensor, Tensor]:
         """Logits of the positive and the negative pairs. Other decoders
         get two calls, as PyG makes them, so that one with batch statistics
@@ -154,15 +158,15 @@ class GAE(pyg_nn.GAE):
         forward and backward, at Cora's sizes: 0.68-0.70 ms against
         0.74-0.78 ms in two calls, 1 thread)."""
         count = pos_edge_index.size(1) + neg_edge_index.size(1)
-        if type(self.decoder) is InnerProductDecoder and (
+        if type(decoder) is InnerProductDecoder and (
                 z.device.type != "cpu" or count <= pairs.BLOCK):
-            logits = self.decoder(
+            logits = decoder(
                 z, torch.cat([pos_edge_index, neg_edge_index], dim=1),
                 sigmoid=False)
             return logits.split([pos_edge_index.size(1),
                                  neg_edge_index.size(1)])
-        return (self.decoder(z, pos_edge_index, sigmoid=False),
-                self.decoder(z, neg_edge_index, sigmoid=False))
+        return (decoder(z, pos_edge_index, sigmoid=False),
+                decoder(z, neg_edge_index, sigmoid=False))
 
     def weighted_recon_loss(self, z: Tensor, pos_edge_index: Tensor,
                             pos_edge_weight: Tensor,
@@ -176,10 +180,10 @@ class GAE(pyg_nn.GAE):
         check_edge_index(pos_edge_index, z.size(0), "pos_edge_index")
         if neg_edge_index is None:
             neg_edge_index = self.sample_negatives(pos_edge_index, z.size(0))
-        pos_logits = self.decoder(z, pos_edge_index, sigmoid=False)
-        neg_logits = self.decoder(z, neg_edge_index, sigmoid=False)
-        return losses.weighted_recon_loss(pos_logits, pos_edge_weight,
-                                          neg_logits, likelihood)
+        return sum(losses.weighted_recon_loss(
+            decoder(block, pos_edge_index, sigmoid=False), pos_edge_weight,
+            decoder(block, neg_edge_index, sigmoid=False), likelihood)
+            for decoder, block in member_decoders(self.decoder, z))
 
     def full_recon_loss(self, z: Tensor, edge_index: Tensor,
                         add_self_loops: bool = True) -> Tensor:
@@ -196,8 +200,9 @@ class GAE(pyg_nn.GAE):
         exceeds ``max_dense_bytes``.
         """
         from .full_loss import full_recon_loss
-        return full_recon_loss(self.decoder, z, edge_index, add_self_loops,
-                               self.max_dense_bytes)
+        return sum(full_recon_loss(decoder, block, edge_index,
+                                   add_self_loops, self.max_dense_bytes)
+                   for decoder, block in member_decoders(self.decoder, z))
 
     def recommend(self, z: Tensor, nodes: Tensor, k: int = 10,
                   exclude_edge_index: Tensor | None = None,

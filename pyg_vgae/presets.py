@@ -13,10 +13,11 @@ import torch
 from torch import Tensor
 
 from .attributes import AttributeDecoder
-from .decoders import (DegreeDecoder, GravityDecoder, MLPDecoder,
-                       SourceTargetDecoder)
+from .decoders import (DegreeDecoder, GravityDecoder, InnerProductDecoder,
+                       MLPDecoder, SourceTargetDecoder)
 from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
+from .ensemble import EnsembleDecoder, EnsembleEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
 from .names import DECODERS, DIRECTED_DECODERS
 
@@ -52,6 +53,9 @@ class ModelSpec:
     degree_decoder: bool = False
     neg_ratio: float = 1.0
     disc_hidden: tuple[int, ...] = (64, 32)
+    #: Ensemble size: above 1, that many encoder-decoder pairs trained side
+    #: by side and scored by their mean logit (:mod:`pyg_vgae.ensemble`).
+    members: int = 1
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -73,37 +77,32 @@ class ModelSpec:
         if self.decoder_layers < 1:
             raise ValueError(f"decoder_layers must be at least 1, got "
                              f"{self.decoder_layers}")
+        if isinstance(self.members, bool) or not (
+                isinstance(self.members, int) and self.members >= 1):
+            raise ValueError(f"members (ensemble size) must be a positive "
+                             f"integer, got {self.members!r}")
+        if self.members > 1 and self.model in ("arga", "argva"):
+            raise ValueError(f"members > 1 applies to gae and vgae: "
+                             f"{self.model}'s discriminator would see all "
+                             f"members at once; use members=1")
         self.disc_hidden = tuple(self.disc_hidden)
 
 
 def build_model(spec: ModelSpec) -> GAE:
-    """The model that ``spec`` describes."""
-    variational = spec.model in ("vgae", "argva")
-    conv = "gcn" if spec.encoder == "linear" else spec.encoder
-    num_layers = 1 if spec.encoder == "linear" else spec.num_layers
-    conv_kwargs: dict[str, Any] = {}
-    if not spec.bias:
-        conv_kwargs["bias"] = False
-    if spec.improved:  # GCNConv's A + 2I: a node's own row counts more
-        conv_kwargs["improved"] = True
-    if spec.jk is not None:  # jumping knowledge: every layer's output
-        conv_kwargs["jk"] = spec.jk
+    """The model that ``spec`` describes; with ``members`` > 1 an ensemble
+    (:mod:`pyg_vgae.ensemble`) of that many encoder-decoder pairs."""
     # Directed decoders read two roles (source / target) or a mass column.
     width = {"source_target": 2 * spec.latent,
              "gravity": spec.latent + 1}.get(spec.decoder, spec.latent)
-    encoder = GNNEncoder(spec.in_channels, spec.hidden, width,
-                         conv=conv, num_layers=num_layers,
-                         dropout=spec.dropout, norm=spec.norm, act=spec.act,
-                         variational=variational,
-                         input_dropout=spec.input_dropout,
-                         out_act=spec.out_act, out_norm=spec.out_norm,
-                         skip=spec.skip,
-                         **conv_kwargs)
-    decoder = {"mlp": lambda: MLPDecoder(
-        spec.latent, spec.decoder_hidden or spec.latent * 4,
-        num_layers=spec.decoder_layers, input_dropout=spec.decoder_dropout),
-        "source_target": SourceTargetDecoder, "gravity": GravityDecoder,
-        "inner": lambda: None}[spec.decoder]()
+    encoders = [_encoder(spec, width) for _ in range(spec.members)]
+    decoders = [_decoder(spec) for _ in range(spec.members)]
+    if spec.members == 1:
+        encoder, decoder = encoders[0], decoders[0]
+    else:
+        encoder = EnsembleEncoder(encoders)
+        decoder = EnsembleDecoder([InnerProductDecoder() if dec is None
+                                   else dec for dec in decoders])
+    width *= spec.members  # what the heads below read: every member's
     directed = spec.decoder in DIRECTED_DECODERS
     options = {"neg_ratio": spec.neg_ratio, "directed": directed}
     if spec.attr_decoder:
@@ -118,6 +117,34 @@ def build_model(spec: ModelSpec) -> GAE:
                            MLPDiscriminator(width, spec.disc_hidden),
                            decoder, **options)
     return model_class(encoder, decoder, **options)
+
+
+def _encoder(spec: ModelSpec, width: int) -> GNNEncoder:
+    conv = "gcn" if spec.encoder == "linear" else spec.encoder
+    num_layers = 1 if spec.encoder == "linear" else spec.num_layers
+    conv_kwargs: dict[str, Any] = {}
+    if not spec.bias:
+        conv_kwargs["bias"] = False
+    if spec.improved:  # GCNConv's A + 2I: a node's own row counts more
+        conv_kwargs["improved"] = True
+    if spec.jk is not None:  # jumping knowledge: every layer's output
+        conv_kwargs["jk"] = spec.jk
+    return GNNEncoder(spec.in_channels, spec.hidden, width,
+                      conv=conv, num_layers=num_layers,
+                      dropout=spec.dropout, norm=spec.norm, act=spec.act,
+                      variational=spec.model in ("vgae", "argva"),
+                      input_dropout=spec.input_dropout,
+                      out_act=spec.out_act, out_norm=spec.out_norm,
+                      skip=spec.skip, **conv_kwargs)
+
+
+def _decoder(spec: ModelSpec) -> torch.nn.Module | None:
+    """The edge decoder; ``None`` for the model's default inner product."""
+    return {"mlp": lambda: MLPDecoder(
+        spec.latent, spec.decoder_hidden or spec.latent * 4,
+        num_layers=spec.decoder_layers, input_dropout=spec.decoder_dropout),
+        "source_target": SourceTargetDecoder, "gravity": GravityDecoder,
+        "inner": lambda: None}[spec.decoder]()
 
 
 _VGAE_CODE = {"bias": False, "recon": "full", "lr": 0.01, "epochs": 200,

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from .. import losses
+from ..ensemble import clip_groups
 from ..models import _Variational
 
 
@@ -156,15 +157,18 @@ def degree_loss(model, batch: Batch, z: Tensor) -> Tensor:
 def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
                    loss: Tensor) -> float:
     """Take a step unless the loss is NaN or infinite (the caller then
-    stops training); clips the gradient norm when configured."""
+    stops training); clips the gradient norm when configured (each
+    ensemble member's on its own, :func:`~pyg_vgae.ensemble.clip_groups`)."""
     value = loss.item()
     if math.isfinite(value):
         optimizer.zero_grad()
         loss.backward()
         if trainer.config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(
-                [p for group in optimizer.param_groups
-                 for p in group["params"]], trainer.config.grad_clip)
+            params = [p for group in optimizer.param_groups
+                      for p in group["params"]]
+            for group in clip_groups(trainer.model, params):
+                torch.nn.utils.clip_grad_norm_(group,
+                                               trainer.config.grad_clip)
         optimizer.step()
     return value
 

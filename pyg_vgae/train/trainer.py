@@ -12,6 +12,7 @@ from torch_geometric.data import Data
 from ..cache import TensorCache
 from ..data import link_labels
 from ..encoders import GNNEncoder
+from ..ensemble import EnsembleEncoder
 from ..metrics import auc_ap
 from ..models import ARGA, GAE
 from ..neighbors import NeighborSampler
@@ -94,7 +95,7 @@ class Trainer:
         (others embed every node; the callers read the seeds' rows)."""
         options = {"num_sampled_nodes_per_hop": nodes_per_hop} \
             if nodes_per_hop is not None and \
-            isinstance(self.model.encoder, GNNEncoder) else {}
+            _takes_hop_sizes(self.model.encoder) else {}
         if edge_weight is None:
             return self.model.encode(x, edge_index, **options)
         return self.model.encode(x, edge_index, edge_weight, **options)
@@ -324,3 +325,11 @@ def _step_work(data, pos) -> int:
     """Edges plus positives of a step's graph, summed over edge types."""
     positives = pos.values() if isinstance(pos, dict) else (pos, )
     return data.num_edges + sum(p.size(1) for p in positives)
+
+
+def _takes_hop_sizes(encoder: torch.nn.Module) -> bool:
+    """Whether ``encoder`` embeds only a sampled subgraph's seeds given its
+    hop sizes: a :class:`GNNEncoder`, or an ensemble of them."""
+    members = encoder.members if isinstance(encoder, EnsembleEncoder) \
+        else (encoder, )
+    return all(isinstance(member, GNNEncoder) for member in members)
