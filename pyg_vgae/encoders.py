@@ -16,7 +16,6 @@ from itertools import accumulate
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import Linear, MessagePassing
 from torch_geometric.nn.resolver import (activation_resolver,
@@ -27,8 +26,8 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.typing import Adj
 
 from .checks import check_adjacency, check_features
-from .sparse import (CachedGCN, CachedGCNConv, dropout_stored,
-                     keep_dense, layer_adjacencies, linear)
+from .sparse import (CachedGCN, CachedGCNConv, dropout_dense,
+                     dropout_stored, keep_dense, layer_adjacencies, linear)
 
 #: Conv names accepted by :class:`GNNEncoder`. GCN propagates through a
 #: cached normalised adjacency (:mod:`pyg_vgae.sparse`).
@@ -260,14 +259,15 @@ class GNNEncoder(torch.nn.Module):
         them through :func:`pyg_vgae.sparse.linear`, on the stored values
         of mostly-zero ones (:func:`~pyg_vgae.sparse.dropout_stored`), and
         multiplied dense for the others
-        (:func:`~pyg_vgae.sparse.keep_dense`)."""
+        (:func:`~pyg_vgae.sparse.keep_dense`); dense features are dropped
+        by :func:`~pyg_vgae.sparse.dropout_dense`."""
         first = self.gnn.convs[0]
         if not (isinstance(first, CachedGCNConv)
                 and first._can_cache(x, edge_index, edge_weight)):
-            return F.dropout(x, self.input_dropout)
+            return dropout_dense(x, self.input_dropout)
         dropped = dropout_stored(x, self.input_dropout)
         return dropped if dropped is not None else keep_dense(
-            F.dropout(x, self.input_dropout))
+            dropout_dense(x, self.input_dropout))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, "

@@ -402,6 +402,50 @@ def keep_dense(x: Tensor) -> Tensor:
     return x
 
 
+#: Dense features with at most this share of non-zeros draw their dropout
+#: on the non-zero entries only (:func:`dropout_dense`).
+STORED_DROPOUT_DENSITY = 0.5
+
+
+def dropout_dense(x: Tensor, p: float) -> Tensor:
+    """``F.dropout(x, p)`` (training) for features that need no gradient,
+    on the CPU, by a uniform draw instead of ``bernoulli_``, and on the
+    non-zero entries only where they are at most half of ``x`` (their flat
+    positions cached per ``x``; zeros stay zeros either way): the same
+    distribution, another random stream. Photo (7650 x 745, 35% non-zeros)
+    at p = 0.8, 1 thread: 82 ms with ``F.dropout``, 49 ms masked by a
+    uniform draw, 23 ms on the non-zeros; a ``best`` GAE of four members
+    draws it four times a step. Other inputs go to ``F.dropout``."""
+    if x.requires_grad or x.device.type != "cpu" or not 0 < p < 1 \
+            or not x.is_floating_point():
+        return F.dropout(x, p)
+    entries = _feature_cache.get((x, ), (x.device, "non-zero entries"),
+                                 lambda: _sparse_entries(x))
+    scale = 1 / (1 - p)
+    if entries is None:  # mostly non-zeros: mask every entry
+        return torch.rand_like(x).ge_(p).mul_(x).mul_(scale)
+    index, values = entries
+    kept = torch.rand(values.numel(), dtype=values.dtype).ge_(p) \
+        .mul_(values).mul_(scale)
+    dropped = torch.zeros_like(x)
+    dropped.view(-1).index_put_((index, ), kept)
+    return dropped
+
+
+def _sparse_entries(x: Tensor) -> tuple[Tensor, Tensor] | None:
+    """Flat positions and values of ``x``'s non-zeros, ``None`` where they
+    are more than :data:`STORED_DROPOUT_DENSITY` of it (the positions
+    would then take more memory than ``x``)."""
+    with torch.no_grad():
+        flat = x.contiguous().view(-1)
+        index = flat.nonzero().squeeze(1)
+        if index.numel() > STORED_DROPOUT_DENSITY * flat.numel():
+            return None
+        if flat.numel() <= torch.iinfo(torch.int32).max:
+            index = index.to(torch.int32)
+        return index, flat.index_select(0, index)
+
+
 def propagated_features(adjacency: SparseMatrix, x: Tensor,
                         out_channels: int) -> Tensor | None:
     r""":math:`\hat{A} X` (cached per ``x`` and graph) for dense features

@@ -545,8 +545,44 @@ def test_dense_features_after_dropout_are_multiplied_dense(monkeypatch):
     out = encoder(x, edge_index)
     assert converted == []
     torch.manual_seed(3)
-    assert torch.allclose(out, reference(F.dropout(x, 0.9), edge_index),
-                          atol=1e-5)
+    assert torch.allclose(
+        out, reference(sparse.dropout_dense(x, 0.9), edge_index), atol=1e-5)
+
+
+@pytest.mark.parametrize("density", [0.3, 0.9])
+def test_dense_dropout_keeps_each_entry_with_its_probability(density):
+    from pyg_vgae import sparse
+    clear_caches()
+    torch.manual_seed(0)
+    x = sparse_x(400, 250, density) + 0  # no cached entries from before
+    stored = x != 0
+    kept_share = []
+    for _ in range(20):
+        dropped = sparse.dropout_dense(x, 0.8)
+        assert not dropped[~stored].any()  # zeros stay zeros
+        kept = dropped[stored] != 0
+        assert torch.allclose(dropped[stored][kept], 5 * x[stored][kept])
+        kept_share.append(kept.float().mean())
+    # 20 draws of ~30k-90k entries: the share kept is 0.2 within 0.005
+    assert abs(torch.stack(kept_share).mean() - 0.2) < 0.005
+    assert torch.stack(kept_share).std() > 0  # a fresh draw every call
+    # Changed in place, x gets a fresh cache: its new non-zeros drop too.
+    x.fill_(1.0)
+    dropped = sparse.dropout_dense(x, 0.5)
+    assert 0.45 < (dropped == 2).float().mean() < 0.55
+    assert bool(((dropped == 0) | (dropped == 2)).all())
+
+
+def test_dense_dropout_leaves_what_it_cannot_take_to_torch():
+    from pyg_vgae import sparse
+    x = torch.rand(30, 20, requires_grad=True)
+    torch.manual_seed(1)
+    dropped = sparse.dropout_dense(x, 0.5)
+    torch.manual_seed(1)
+    assert torch.equal(dropped, F.dropout(x, 0.5))
+    dropped.sum().backward()  # differentiable: F.dropout's own path
+    assert x.grad is not None
+    assert not sparse.dropout_dense(torch.rand(5, 5), 1.0).any()
 
 
 def test_evaluation_propagates_no_hidden_layer():
