@@ -427,8 +427,8 @@ def dropout_dense(x: Tensor, p: float) -> Tensor:
     index, values = entries
     kept = torch.rand(values.numel(), dtype=values.dtype).ge_(p) \
         .mul_(values).mul_(scale)
-    dropped = torch.zeros_like(x)
-    dropped.view(-1).index_put_((index, ), kept)
+    dropped = torch.zeros(x.shape, dtype=x.dtype, device=x.device)
+    dropped.view(-1).index_put_((index, ), kept)  # row-major, as indexed
     return dropped
 
 

@@ -566,6 +566,10 @@ def test_dense_dropout_keeps_each_entry_with_its_probability(density):
     # 20 draws of ~30k-90k entries: the share kept is 0.2 within 0.005
     assert abs(torch.stack(kept_share).mean() - 0.2) < 0.005
     assert torch.stack(kept_share).std() > 0  # a fresh draw every call
+    transposed = x.t()  # not contiguous: entries found in its own layout
+    dropped = sparse.dropout_dense(transposed, 0.8)
+    assert bool(((dropped == 0) | (dropped == 5 * transposed)).all())
+    assert not dropped[transposed == 0].any() and dropped.any()
     # Changed in place, x gets a fresh cache: its new non-zeros drop too.
     x.fill_(1.0)
     dropped = sparse.dropout_dense(x, 0.5)
