@@ -13,8 +13,8 @@ import sys
 import traceback
 
 from . import __version__
-from .names import (DECODERS, ENCODER_NAMES, MODEL_NAMES, PRESET_NAMES,
-                    SELECT, ranking_metric)
+from .names import (DECODERS, ENCODER_NAMES, MODEL_NAMES, NEG_NODES,
+                    PRESET_NAMES, SELECT, ranking_metric)
 from .outputs import OutputError
 
 log = logging.getLogger("pyg_vgae")
@@ -125,6 +125,9 @@ def _add_training_args(group) -> None:
     add("--weight-decay", type=WEIGHT, default=None)
     add("--neg-ratio", type=_number(float, 0.0, 1000.0, low_open=True),
         default=None, help="negative pairs per positive edge")
+    add("--neg-nodes", choices=NEG_NODES, default=None,
+        help="where negatives end: all nodes, or only linked ones, with a "
+        "training edge (default: the preset's)")
     add("--mask-ratio", type=SHARE, default=None,
         help="share of training edges hidden from the encoder each step "
         "and reconstructed (edge masking)")

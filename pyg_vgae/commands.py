@@ -31,7 +31,7 @@ log = logging.getLogger("pyg_vgae")
 
 # CLI flag -> ModelSpec or TrainConfig field; None means "from the preset".
 SPEC_FLAGS = ("encoder", "hidden", "latent", "num_layers", "dropout",
-              "decoder", "neg_ratio", "members")
+              "decoder", "neg_ratio", "neg_nodes", "members")
 TRAIN_FLAGS = ("epochs", "lr", "recon", "kl_weight", "patience", "device",
                "disc_steps", "select", "weight_decay", "mask_ratio",
                "batch_size", "num_neighbors")

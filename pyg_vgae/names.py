@@ -10,6 +10,9 @@ PRESET_NAMES = ("default", "paper", "best")
 #: directed.
 DECODERS = ("inner", "mlp", "source_target", "gravity")
 DIRECTED_DECODERS = ("source_target", "gravity")
+#: Where sampled negatives may end: all nodes, or only those with a
+#: training edge (:class:`pyg_vgae.GAE`'s ``neg_nodes``).
+NEG_NODES = ("all", "linked")
 #: ``linear`` is one GCN layer with no activation.
 ENCODER_NAMES = ("gcn", "linear", "sage", "gat", "gin")
 

@@ -19,7 +19,7 @@ from .discriminators import MLPDiscriminator
 from .encoders import CONVS, GNNEncoder
 from .ensemble import EnsembleDecoder, EnsembleEncoder
 from .models import ARGA, ARGVA, GAE, VGAE
-from .names import DECODERS, DIRECTED_DECODERS
+from .names import DECODERS, DIRECTED_DECODERS, NEG_NODES
 
 MODELS = {"gae": GAE, "vgae": VGAE, "arga": ARGA, "argva": ARGVA}
 ENCODERS = ("gcn", "linear", *[name for name in CONVS if name != "gcn"])
@@ -52,6 +52,7 @@ class ModelSpec:
     attr_decoder: bool = False
     degree_decoder: bool = False
     neg_ratio: float = 1.0
+    neg_nodes: str = "all"
     disc_hidden: tuple[int, ...] = (64, 32)
     #: Ensemble size: above 1, that many encoder-decoder pairs trained side
     #: by side and scored by their mean logit (:mod:`pyg_vgae.ensemble`).
@@ -74,6 +75,9 @@ class ModelSpec:
             raise ValueError(f"improved (GCN's self-loops of weight 2) "
                              f"applies to the gcn encoder, not "
                              f"'{self.encoder}'; drop improved")
+        if self.neg_nodes not in NEG_NODES:
+            raise ValueError(f"unknown neg_nodes '{self.neg_nodes}'; choose "
+                             f"one of {list(NEG_NODES)}")
         if self.decoder_layers < 1:
             raise ValueError(f"decoder_layers must be at least 1, got "
                              f"{self.decoder_layers}")
@@ -104,7 +108,8 @@ def build_model(spec: ModelSpec) -> GAE:
                                    else dec for dec in decoders])
     width *= spec.members  # what the heads below read: every member's
     directed = spec.decoder in DIRECTED_DECODERS
-    options = {"neg_ratio": spec.neg_ratio, "directed": directed}
+    options = {"neg_ratio": spec.neg_ratio, "neg_nodes": spec.neg_nodes,
+               "directed": directed}
     if spec.attr_decoder:
         options["attr_decoder"] = AttributeDecoder(width, spec.hidden,
                                                    spec.in_channels)

@@ -148,39 +148,69 @@ def known_mask(pairs: Tensor, edge_indices: tuple[Tensor, ...],
 
 
 def sample_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
-                     num_samples: int, directed: bool = False) -> Tensor:
+                     num_samples: int, directed: bool = False,
+                     nodes: Tensor | None = None) -> Tensor:
     """``num_samples`` pairs ``(i, j)``, ``i != j``, in neither direction in
     any of ``edge_indices`` (``directed``: not as ``i -> j``; the reverse
     of an edge is then a valid negative); drawn with the torch random
-    generator.
+    generator, both ends among the sorted node ids ``nodes`` where given
+    (:func:`linked_nodes`), else among all ``num_nodes``.
 
     Pairs are drawn with replacement, so a pair may repeat (for sparse
     graphs rarely; PyG draws without). Falls back to PyG's sampler when
     more than a quarter of all pairs are known, which, like PyG, may return
     fewer pairs than asked.
     """
-    if num_nodes < 2:
-        raise ValueError(f"cannot sample negative pairs among {num_nodes} "
+    pool = num_nodes if nodes is None else nodes.numel()
+    if pool < 2:
+        raise ValueError(f"cannot sample negative pairs among {pool} "
                          f"node(s)")
     device = edge_indices[0].device
     known = _known_keys(edge_indices, num_nodes, directed)
-    possible = num_nodes * (num_nodes - 1)
+    possible = pool * (pool - 1)
     if known.numel() * (1 if directed else 2) > MAX_DENSITY * possible:
-        edges = torch.stack([known // num_nodes, known % num_nodes])
-        if not directed:  # as the fast path: a reversed edge is no negative
-            edges = torch.cat([edges, edges.flip(0)], dim=1)
-        return negative_sampling(edges, num_nodes,
-                                 num_neg_samples=num_samples)
+        return _dense_negatives(known, num_nodes, num_samples, directed,
+                                nodes)
 
     def draw(count: int) -> tuple[Tensor, Tensor]:
-        source = _uniform_nodes(num_nodes, count, device)
-        target = torch.randint(0, num_nodes - 1, (count, ), device=device)
-        return source, target.add_(target >= source)  # no self-loops
+        source = _uniform_nodes(pool, count, device)
+        target = torch.randint(0, pool - 1, (count, ), device=device)
+        target.add_(target >= source)  # no self-loops
+        if nodes is None:
+            return source, target
+        # Sorted ids: the draw's order of sources holds (pyg_vgae.pairs).
+        return nodes[source], nodes[target]
 
     return _rejection_sample(
         known, num_samples, draw, num_nodes * num_nodes,
         lambda source, target: _pair_keys(source, target, num_nodes,
                                           directed))
+
+
+def linked_nodes(edge_index: Tensor, num_nodes: int) -> Tensor | None:
+    """The sorted ids of the nodes with an edge in ``edge_index``; ``None``
+    when all ``num_nodes`` have one (cached per tensor)."""
+    def build() -> Tensor | None:
+        nodes = torch.unique(edge_index)
+        return None if nodes.numel() == num_nodes else nodes
+
+    return _key_cache.get((edge_index, ), (num_nodes, "linked"), build)
+
+
+def _dense_negatives(known: Tensor, num_nodes: int, num_samples: int,
+                     directed: bool, nodes: Tensor | None) -> Tensor:
+    """PyG's sampler, for graphs too dense to draw by rejection; with
+    ``nodes``, on the graph among them, renumbered."""
+    edges = torch.stack([known // num_nodes, known % num_nodes])
+    if not directed:  # as the fast path: a reversed edge is no negative
+        edges = torch.cat([edges, edges.flip(0)], dim=1)
+    if nodes is None:
+        return negative_sampling(edges, num_nodes,
+                                 num_neg_samples=num_samples)
+    inside = torch.isin(edges, nodes).all(dim=0)
+    local = torch.searchsorted(nodes, edges[:, inside])
+    return nodes[negative_sampling(local, nodes.numel(),
+                                   num_neg_samples=num_samples)]
 
 
 def _uniform_nodes(num_nodes: int, count: int, device) -> Tensor:
@@ -249,21 +279,29 @@ def reversed_negatives(edge_index: Tensor, num_nodes: int) -> Tensor:
 
 
 def directed_negatives(edge_indices: tuple[Tensor, ...], num_nodes: int,
-                       num_samples: int) -> Tensor:
+                       num_samples: int, nodes: Tensor | None = None
+                       ) -> Tensor:
     """Negatives of a directed graph: half uniform pairs that are no edge in
-    their direction, half reversed edges (without which a decoder never
-    learns which way an edge points)."""
-    flipped = _key_cache.get(
-        edge_indices, (num_nodes, "reversed"),
-        lambda: reversed_negatives(torch.cat(edge_indices, dim=1),
-                                   num_nodes))
+    their direction (among ``nodes`` where given), half reversed edges
+    (without which a decoder never learns which way an edge points; with
+    ``nodes``, of the edges between them)."""
+    def reversed_edges() -> Tensor:
+        flipped = reversed_negatives(torch.cat(edge_indices, dim=1),
+                                     num_nodes)
+        if nodes is None:
+            return flipped
+        return flipped[:, torch.isin(flipped, nodes).all(dim=0)]
+
+    tensors = edge_indices if nodes is None else (*edge_indices, nodes)
+    flipped = _key_cache.get(tensors, (num_nodes, "reversed"),
+                             reversed_edges)
     take = min(num_samples // 2, flipped.size(1))
     if 0 < take < flipped.size(1):  # else all of them
         pick = torch.randint(0, flipped.size(1), (take, ),
                              device=flipped.device)
         flipped = flipped[:, pick]
     uniform = sample_negatives(edge_indices, num_nodes, num_samples - take,
-                               directed=True)
+                               directed=True, nodes=nodes)
     return torch.cat([uniform, flipped[:, :take]], dim=1)
 
 

@@ -88,6 +88,18 @@ def test_parsing_needs_no_torch_and_its_names_match_the_code():
     assert names.DECODERS == presets.DECODERS
 
 
+def test_neg_nodes_flag_reaches_the_model_and_refuses_other_names():
+    args = cli.build_parser().parse_args(
+        ["train", "--model", "vgae", "--preset", "default", "--neg-nodes",
+         "linked"])
+    spec = cli.resolve_settings(args, in_channels=10).spec
+    assert spec.neg_nodes == "linked"
+    from pyg_vgae.presets import build_model
+    assert build_model(spec).neg_nodes == "linked"
+    done = run("train", "--neg-nodes", "connected")
+    assert done.returncode == 2 and "--neg-nodes" in done.stderr
+
+
 def test_num_neighbors_flag_reaches_the_config_and_refuses_zero():
     args = cli.build_parser().parse_args(
         ["train", "--model", "gae", "--preset", "default", "--batch-size",

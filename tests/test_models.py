@@ -30,6 +30,58 @@ def test_neg_ratio_sets_the_number_of_negatives():
     assert neg.size(1) == pytest.approx(800, abs=40)
 
 
+@pytest.mark.parametrize("directed", [False, True])
+def test_linked_negatives_end_only_at_nodes_with_a_positive(directed):
+    torch.manual_seed(0)
+    # Nodes 0-19 on a ring; 20-29 have no positive edge.
+    model = GAE(lambda x: x, neg_nodes="linked", directed=directed)
+    pos = ring(20)
+    exclude = torch.tensor([[0, 25], [10, 3]])  # held out, ends outside too
+    neg = model.sample_negatives(pos, 30, exclude_edge_index=exclude,
+                                 num_neg_samples=4000)
+    assert neg.shape == (2, 4000)
+    assert neg.max() < 20 and bool((neg[0] != neg[1]).all())
+    known = {tuple(p) for p in torch.cat([pos, exclude], 1).t().tolist()}
+    pairs = {tuple(p) for p in neg.t().tolist()}
+    assert not known & pairs
+    if not directed:
+        assert not known & {(j, i) for i, j in pairs}
+        # every linked node ends about as many negatives as any other
+        ends = torch.bincount(neg.flatten(), minlength=20).float()
+        assert (ends / ends.mean() - 1).abs().max() < 0.15
+    everywhere = GAE(lambda x: x, directed=directed).sample_negatives(
+        pos, 30, num_neg_samples=4000)
+    assert everywhere.max() >= 20  # the default draws among all nodes
+
+
+def test_linked_negatives_cost_nothing_when_every_node_is_linked():
+    pos = ring(50)
+    torch.manual_seed(4)
+    linked = GAE(lambda x: x, neg_nodes="linked").sample_negatives(pos, 50)
+    torch.manual_seed(4)
+    assert torch.equal(linked, GAE(lambda x: x).sample_negatives(pos, 50))
+
+
+def test_linked_negatives_among_few_nodes_fall_back_and_stay_inside():
+    torch.manual_seed(0)
+    # Nodes 3, 7, 8, 9 form a path; too dense among them for rejection.
+    pos = to_undirected(torch.tensor([[3, 7, 8], [7, 8, 9]]))
+    neg = GAE(lambda x: x, neg_nodes="linked").sample_negatives(
+        pos, 12, num_neg_samples=3)
+    assert neg.size(1) > 0
+    assert set(neg.flatten().tolist()) <= {3, 7, 8, 9}
+    assert not {tuple(p) for p in pos.t().tolist()} & \
+        {tuple(p) for p in neg.t().tolist()}
+    with pytest.raises(ValueError, match="among 1 node"):
+        GAE(lambda x: x, neg_nodes="linked").sample_negatives(
+            torch.tensor([[2], [2]]), 5)
+
+
+def test_neg_nodes_must_be_known():
+    with pytest.raises(ValueError, match="neg_nodes must be one of"):
+        GAE(lambda x: x, neg_nodes="connected")
+
+
 def test_full_recon_loss_equals_dense_loss_on_adj_plus_identity():
     z = torch.tensor([[1.0, 0.0], [0.5, 0.5], [-1.0, 0.2]])
     edge_index = torch.tensor([[0, 1], [1, 0]])
