@@ -49,7 +49,7 @@ class GAE(pyg_nn.GAE):
         neg_nodes: Where sampled negatives end: ``"all"`` nodes, or only
             ``"linked"`` ones, that have an edge among the positives. In a
             split that holds edges out, a node without a training edge
-            is one whose edges were all held out: drawn into negatives
+            mostly had all its edges held out: drawn into negatives
             only, it learns to score low, and such nodes are the ends of
             more held-out edges than of held-out negatives (CiteSeer, seed
             100's split: 32.5 % of its test edges against 16.5 % of its
