@@ -156,30 +156,31 @@ class GAE(pyg_nn.GAE):
         else:
             check_edge_index(neg_edge_index, z.size(0), "neg_edge_index")
         # An ensemble's members each on their own loss (pyg_vgae.ensemble).
-        return sum(losses.sampled_recon_loss(*self._pair_logits(
-            decoder, block, pos_edge_index, neg_edge_index))
-            for decoder, block in member_decoders(self.decoder, z))
+        return sum(self._member_recon_loss(decoder, block, pos_edge_index,
+                                           neg_edge_index)
+                   for decoder, block in member_decoders(self.decoder, z))
 
     @staticmethod
-    def _pair_logits(decoder: Module, z: Tensor, pos_edge_index: Tensor,
-                     neg_edge_index: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits of the positive and the negative pairs. Other decoders
-        get two calls, as PyG makes them, so that one with batch statistics
-        sees PyG's batches; the inner product, which has none, decodes both
-        in one where the CPU's blocked path (:mod:`pyg_vgae.pairs`) does
-        not apply: two gathers and two scatters fewer (decoding and loss,
-        forward and backward, at Cora's sizes: 0.68-0.70 ms against
-        0.74-0.78 ms in two calls, 1 thread)."""
+    def _member_recon_loss(decoder: Module, z: Tensor, pos_edge_index: Tensor,
+                           neg_edge_index: Tensor) -> Tensor:
+        """The loss of one decoder. Other decoders get two calls, as PyG
+        makes them, so that one with batch statistics sees PyG's batches;
+        the inner product, which has none, decodes both in one where the
+        CPU's blocked path (:mod:`pyg_vgae.pairs`) does not apply, and
+        takes the loss of both in one (:func:`~pyg_vgae.losses.
+        joined_recon_loss`): two gathers and two scatters fewer (decoding
+        and loss, forward and backward, at Cora's sizes: 0.68-0.70 ms
+        against 0.74-0.78 ms in two calls, 1 thread)."""
         count = pos_edge_index.size(1) + neg_edge_index.size(1)
         if type(decoder) is InnerProductDecoder and (
                 z.device.type != "cpu" or count <= pairs.BLOCK):
             logits = decoder(
                 z, torch.cat([pos_edge_index, neg_edge_index], dim=1),
                 sigmoid=False)
-            return logits.split([pos_edge_index.size(1),
-                                 neg_edge_index.size(1)])
-        return (decoder(z, pos_edge_index, sigmoid=False),
-                decoder(z, neg_edge_index, sigmoid=False))
+            return losses.joined_recon_loss(logits, pos_edge_index.size(1))
+        return losses.sampled_recon_loss(
+            decoder(z, pos_edge_index, sigmoid=False),
+            decoder(z, neg_edge_index, sigmoid=False))
 
     def weighted_recon_loss(self, z: Tensor, pos_edge_index: Tensor,
                             pos_edge_weight: Tensor,

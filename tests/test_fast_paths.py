@@ -606,3 +606,81 @@ def test_evaluation_propagates_no_hidden_layer():
     clear_caches()
     with torch.no_grad():
         assert torch.allclose(encoder(x, edge_index), expected, atol=1e-5)
+
+
+def _adam_runs(direct, **options):
+    """Parameters after five steps of Adam, through ``adam_step`` or
+    ``optimizer.step()``, on the same gradients."""
+    from pyg_vgae.train.adam import adam_step, zero_grad
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(7, 3)),
+              torch.nn.Parameter(torch.randn(3)),
+              torch.nn.Parameter(torch.randn(2, 2))]  # never gets a grad
+    untouched = params[2].detach().clone()
+    optimizer = torch.optim.Adam(params, lr=0.05, **options)
+    for step in range(5):
+        (zero_grad if direct else type(optimizer).zero_grad)(optimizer)
+        loss = (params[0] ** 2).sum() * (step + 1) + params[1].exp().sum()
+        loss.backward()
+        (adam_step if direct else torch.optim.Adam.step)(optimizer)
+    assert torch.equal(params[2].detach(), untouched)
+    return [p.detach().clone() for p in params], optimizer
+
+
+@pytest.mark.parametrize("options", [
+    {"fused": True}, {"foreach": True}, {"foreach": False},
+    {"fused": True, "amsgrad": True, "weight_decay": 0.1},
+    {"fused": True, "weight_decay": 0.1, "decoupled_weight_decay": True}])
+def test_direct_adam_step_is_adams_own_update(options):
+    direct, direct_opt = _adam_runs(True, **options)
+    plain, plain_opt = _adam_runs(False, **options)
+    for ours, theirs in zip(direct, plain):
+        assert torch.equal(ours, theirs)
+    steps = [float(s["step"]) for s in direct_opt.state.values()]
+    assert steps == [5.0, 5.0]
+    assert direct_opt.state_dict()["state"].keys() == \
+        plain_opt.state_dict()["state"].keys()
+
+
+def test_direct_adam_step_leaves_hooked_and_other_optimizers_to_torch():
+    from pyg_vgae.train.adam import _direct_calls, adam_step
+    param = torch.nn.Parameter(torch.ones(3))
+    param.grad = torch.ones(3)
+    sgd = torch.optim.SGD([param], lr=0.5)
+    assert _direct_calls(sgd) is None
+    adam_step(sgd)  # through SGD.step
+    assert torch.equal(param.detach(), torch.full((3, ), 0.5))
+    adam = torch.optim.Adam([param], lr=0.1)
+    assert _direct_calls(adam) is None  # no state before the first step
+    adam.step()
+    assert _direct_calls(adam) is not None
+    calls = []
+    handle = adam.register_step_post_hook(lambda *args: calls.append(1))
+    assert _direct_calls(adam) is None
+    adam_step(adam)
+    assert calls == [1]  # the hook ran: optimizer.step() took the step
+    handle.remove()
+    assert _direct_calls(adam) is not None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_joined_recon_loss_equals_the_two_means(dtype):
+    from pyg_vgae import losses
+    torch.manual_seed(0)
+    logits = (torch.randn(50, dtype=dtype) * 8).requires_grad_()
+    joined = losses.joined_recon_loss(logits, 20)
+    joined.backward(torch.tensor(3.0, dtype=dtype))
+    grad, logits.grad = logits.grad, None
+    plain = losses.sampled_recon_loss(logits[:20], logits[20:])
+    (3 * plain).backward()
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-12
+    assert joined.item() == pytest.approx(plain.item(), rel=tolerance)
+    assert torch.allclose(grad, logits.grad, atol=tolerance, rtol=0)
+
+
+def test_joined_recon_loss_refuses_a_split_without_both_kinds():
+    from pyg_vgae import losses
+    with pytest.raises(ValueError, match="one positive and one negative"):
+        losses.joined_recon_loss(torch.randn(5), 5)
+    with pytest.raises(ValueError, match="1-D"):
+        losses.joined_recon_loss(torch.randn(5, 2), 2)

@@ -27,6 +27,7 @@ from torch import Tensor
 from .. import losses
 from ..ensemble import clip_groups
 from ..models import _Variational
+from .adam import adam_step, zero_grad
 
 
 @dataclass
@@ -161,7 +162,7 @@ def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
     ensemble member's on its own, :func:`~pyg_vgae.ensemble.clip_groups`)."""
     value = loss.item()
     if math.isfinite(value):
-        optimizer.zero_grad()
+        zero_grad(optimizer)
         loss.backward()
         if trainer.config.grad_clip is not None:
             params = [p for group in optimizer.param_groups
@@ -169,7 +170,7 @@ def optimizer_step(trainer, optimizer: torch.optim.Optimizer,
             for group in clip_groups(trainer.model, params):
                 torch.nn.utils.clip_grad_norm_(group,
                                                trainer.config.grad_clip)
-        optimizer.step()
+        adam_step(optimizer)
     return value
 
 
