@@ -183,11 +183,15 @@ def test_bytes_pack_eight_to_a_byte_with_bit_k_from_byte_k():
     assert torch.equal(packed.long(), expected)
 
 
-@pytest.mark.parametrize("bits", [1 << 27, 1 << 12, 1 << 3])
-def test_exact_and_hashed_bitmap_lookups_are_exact(bits, monkeypatch):
-    # 300 nodes: 90,000 pairs; a bitmap smaller than that is a hashed
-    # filter (with 8 bits nearly every key passes it to the search).
+@pytest.mark.parametrize("bytes_, bits", [(1 << 24, 1 << 27), (0, 1 << 27),
+                                          (0, 1 << 12), (0, 1 << 3)])
+def test_exact_and_hashed_bitmap_lookups_are_exact(bytes_, bits,
+                                                   monkeypatch):
+    # 300 nodes: 90,000 pairs: a byte each, a bit each, or a bitmap smaller
+    # than that, a hashed filter (with 8 bits nearly every key passes it
+    # to the search).
     from pyg_vgae import sampling
+    monkeypatch.setattr(sampling, "BYTEMAP_PAIRS", bytes_)
     monkeypatch.setattr(sampling, "BITMAP_PAIRS", bits)
     sampling._key_cache.clear()
     pos = erdos_renyi_graph(300, 0.03, directed=True)
