@@ -279,3 +279,19 @@ def test_metrics_refuse_bad_scores():
         cluster_embeddings(np.full((5, 2), np.nan), np.arange(5) % 2)
     with pytest.raises(ValueError, match="do not match"):
         cluster_embeddings(np.random.rand(5, 2), np.arange(4) % 2)
+
+
+@pytest.mark.parametrize("model_class, encoder_class",
+                         [(GAE, GCNEncoder), (VGAE, VariationalGCNEncoder)])
+def test_features_of_another_dtype_than_the_weights_name_the_fix(
+        model_class, encoder_class):
+    model = model_class(encoder_class(5, 8, 4))
+    edge_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
+    x = torch.randn(4, 5, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"x.to\(torch.float32\)"):
+        model.encode(x, edge_index)
+    model.double()  # the same parameters, converted: now they match
+    assert model.encode(x, edge_index).dtype == torch.float64
+    model.float()
+    with pytest.raises(TypeError, match="float64 but the model's weights"):
+        model.encode(x, edge_index)
