@@ -202,15 +202,19 @@ def radix_order(keys: Tensor, bound: int) -> Tensor | None:
     if keys.device.type != "cpu" or bound > RADIX_KEYS ** 2:
         return None
     if bound <= RADIX_KEYS:
-        return torch.from_numpy(np.argsort(_int16(keys), kind="stable"))
+        return torch.from_numpy(np.argsort(_int16(keys, bound),
+                                           kind="stable"))
     low = np.argsort(_int16(keys & (RADIX_KEYS - 1)), kind="stable")
-    high = _int16(keys >> 16)[low]
+    high = _int16(keys >> 16, (bound >> 16) + 1)[low]
     return torch.from_numpy(low[np.argsort(high, kind="stable")])
 
 
-def _int16(keys: Tensor) -> np.ndarray:
-    """Keys in ``[0, 2^16)`` as int16, shifted so that they keep their
-    order."""
+def _int16(keys: Tensor, bound: int = RADIX_KEYS) -> np.ndarray:
+    """Keys in ``[0, bound)``, ``bound`` at most :math:`2^{16}`, as int16
+    in the same order: shifted by :math:`2^{15}` unless they fit as they
+    are (one subtraction fewer)."""
+    if bound <= RADIX_KEYS >> 1:
+        return keys.to(torch.int16).numpy()
     return (keys - (RADIX_KEYS >> 1)).to(torch.int16).numpy()
 
 

@@ -321,7 +321,7 @@ def test_small_pair_dot_matches_autograd(roles, num_nodes, monkeypatch):
 
 
 @pytest.mark.parametrize("bound, dtype", [
-    (bound, dtype) for bound in (30, 40_000, 65_536, 70_000, 1 << 31)
+    (bound, dtype) for bound in (30, 32_768, 40_000, 65_536, 70_000, 1 << 31)
     for dtype in (torch.int64, torch.int32)] + [(1 << 32, torch.int64)])
 def test_radix_order_is_the_stable_sort(bound, dtype):
     from pyg_vgae.sparse import radix_order
