@@ -38,10 +38,24 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+#: Seconds of untimed steps before each timed block. With ten steps only,
+#: our one-thread step timed right after PyG's two-thread ones ran 10-20 %
+#: slower than after half a second of its own (Cora GAE at 2 threads,
+#: two runs each: 3.17 / 3.26 against 2.73 / 2.77 ms), whatever the
+#: previous step left behind (caches, the heap, the other core's state).
+WARMUP_S = 0.5
+
+
 def median_ms(step, device: torch.device, steps: int, warmup: int = 10
               ) -> float:
-    for _ in range(warmup):
+    """Median time of ``steps`` steps after at least ``warmup`` untimed
+    ones and :data:`WARMUP_S` seconds."""
+    start = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - start < WARMUP_S:
         step()
+        done += 1
+    _sync(device)
     times = []
     for _ in range(steps):
         _sync(device)

@@ -319,7 +319,7 @@ class _GaussianSample(torch.autograd.Function):
         # spares the backward a comparison and a fill; on a GPU asking
         # would wait for the device, so the backward always masks.
         ctx.cut = stacked.device.type != "cpu" or logstd.numel() > 0 and \
-            bool(logstd.max() > max_logstd)
+            logstd.max().item() > max_logstd
         return z, kl
 
     @staticmethod
