@@ -498,6 +498,29 @@ def test_pair_dot_backward_groups_reused_pairs_as_csr(monkeypatch):
     assert pairs._groupings.peek((ordered, ), (0, 9, 9))[2] is None
 
 
+@pytest.mark.parametrize("layout", ["dense", "coo", "csr"])
+def test_sparse_features_hold_the_matrix_and_its_transpose(layout):
+    from pyg_vgae import sparse
+    clear_caches()
+    torch.manual_seed(0)
+    x = sparse_x(60, 40, 0.08)
+    x[7], x[:, 11] = 0, 0  # an empty row and an empty column
+    given = {"dense": x, "coo": x.to_sparse_coo(),
+             "csr": x.to_sparse_csr()}[layout]
+    matrices = sparse.sparse_features(given)
+    assert matrices.matrix.layout == torch.sparse_csr
+    assert torch.equal(matrices.matrix.to_dense(), x)
+    assert matrices.matrix_t.layout == torch.sparse_csr
+    assert torch.equal(matrices.matrix_t.to_dense(), x.t())
+    # Each row's entries in column order, as CSR products expect.
+    for matrix in (matrices.matrix, matrices.matrix_t):
+        crow, col = matrix.crow_indices(), matrix.col_indices()
+        for row in range(matrix.size(0)):
+            cols = col[crow[row]:crow[row + 1]]
+            assert bool((cols[1:] > cols[:-1]).all())
+    assert sparse.sparse_features(torch.rand(60, 40) + 0.1) is None
+
+
 def test_input_dropout_of_sparse_features_acts_on_stored_values():
     from pyg_vgae import GNNEncoder, sparse
     clear_caches()
@@ -544,7 +567,8 @@ def test_dense_features_after_dropout_are_multiplied_dense(monkeypatch):
     reference = GCNConv(50, 8)
     reference.load_state_dict(encoder.gnn.convs[0].state_dict())
     converted = []
-    monkeypatch.setattr(sparse, "_to_csr", lambda m: converted.append(m))
+    for name in ("_to_csr", "_dense_to_csr"):
+        monkeypatch.setattr(sparse, name, lambda m: converted.append(m))
     torch.manual_seed(3)
     out = encoder(x, edge_index)
     assert converted == []
