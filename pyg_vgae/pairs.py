@@ -40,8 +40,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .cache import MISSING, TensorCache
-from .sparse import (_compressed, index_dtype, radix_order, row_pointers,
-                     spmm)
+from .sparse import (_compressed, index_dtype, plain_table, radix_order,
+                     row_pointers, spmm)
 
 #: Pairs per block: 32k x 16 floats (2 MiB) per buffer fits in cache;
 #: 16k-64k measured alike.
@@ -123,7 +123,7 @@ def _pair_grad(grad: Tensor, rows: Tensor, partners: Tensor, table: Tensor,
             0, rows, table.index_select(0, partners) * grad.unsqueeze(1))
     offsets = row_pointers(rows, size).to(rows.dtype)
     return F.embedding_bag(
-        partners.index_select(0, order), table.contiguous(), offsets,
+        partners.index_select(0, order), plain_table(table), offsets,
         mode="sum", per_sample_weights=grad.index_select(0, order),
         include_last_offset=True)
 

@@ -47,6 +47,21 @@ def test_cached_conv_equals_pyg_gcnconv(x_kind, directed, weighted):
         assert torch.allclose(a.grad, b.grad, atol=1e-4)
 
 
+def test_spmm_keeps_the_graph_where_one_is_recorded():
+    from pyg_vgae.sparse import spmm
+    torch.manual_seed(0)
+    matrix = sparse_x(12, 9, density=0.3).to_sparse_csr()
+    dense = torch.randn(9, 4, requires_grad=True)
+    out = spmm(matrix, dense)
+    assert out.requires_grad
+    out.square().sum().backward()
+    reference = dense.detach().clone().requires_grad_()
+    (matrix.to_dense() @ reference).square().sum().backward()
+    assert torch.allclose(dense.grad, reference.grad, atol=1e-5)
+    with torch.no_grad():
+        assert torch.allclose(spmm(matrix, dense), out, atol=0)
+
+
 def _dense_improved(x, edge_index, weight, conv):
     """D^-1/2 (A + 2I) D^-1/2 X W + b, written out densely."""
     adjacency = torch.zeros(x.size(0), x.size(0), dtype=x.dtype)
