@@ -21,6 +21,7 @@ name; a run of the preset as it is now fills a cell of its own.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import time
@@ -224,36 +225,65 @@ def main() -> None:
     print(render(out))
 
 
+def _find_cell(records: list[dict], dataset: str, model: str,
+               label: str) -> dict:
+    """The cell of ``model`` x ``label`` as the preset is now (made empty
+    where there is none)."""
+    record = next((r for r in records if r["model"] == model
+                   and r["preset"] == label
+                   and "older_settings" not in r), None)
+    if record is None:
+        record = {"dataset": dataset, "model": model, "preset": label,
+                  "runs": []}
+        records.append(record)
+    return record
+
+
+def update_results(path: Path, change) -> list[dict]:
+    """Read the records at ``path``, apply ``change`` to them and write
+    them back (to a temporary file, then renamed), all under a lock: runs
+    of other models or presets on the same dataset, in processes of their
+    own, keep each other's seeds."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        records = json.loads(path.read_text())["results"] \
+            if path.exists() else []
+        change(records)
+        meta = {"torch": torch.__version__,
+                "threads": torch.get_num_threads()}
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps({"meta": meta, "results": records},
+                                        indent=2))
+        temporary.replace(path)
+    return records
+
+
 def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
-    """Run every model x preset on one dataset. The JSON is rewritten after
+    """Run every model x preset on one dataset. The JSON is updated after
     each seed, so an interrupted run keeps the seeds it finished and a
     rerun goes on with the missing ones."""
     if args.seed < 100:
         raise SystemExit("report seeds start at 100: seeds below are the "
                          "sweep's tuning seeds")
     path = out / f"linkpred_{dataset}.json"
-    records = json.loads(path.read_text())["results"] \
-        if path.exists() else []
-    if args.redo:  # cells of earlier settings stay
-        records = [r for r in records if r["model"] not in args.models
-                   or r["preset"] not in args.presets
-                   or "older_settings" in r]
+
+    def drop_redone(records: list[dict]) -> None:  # earlier settings stay
+        records[:] = [r for r in records if r["model"] not in args.models
+                      or r["preset"] not in args.presets
+                      or "older_settings" in r]
+
+    records = update_results(path, drop_redone if args.redo else
+                             lambda records: None)
     graphs = {}
     for model in args.models:
         for label in args.presets:
             if label == "PyG" and model not in ("gae", "vgae"):
                 continue
-            record = next((r for r in records if r["model"] == model
-                           and r["preset"] == label
-                           and "older_settings" not in r), None)
-            if record is None:
-                record = {"dataset": dataset, "model": model,
-                          "preset": label, "runs": []}
-                records.append(record)
             normalize = True if label == "PyG" else \
                 preset_data(label, model)["normalize_features"]
             for seed in seeds:
-                if any(run["seed"] == seed for run in record["runs"]):
+                if any(run["seed"] == seed for run in _find_cell(
+                        records, dataset, model, label)["runs"]):
                     continue
                 if normalize not in graphs:
                     graphs[normalize] = load_dataset(
@@ -264,12 +294,14 @@ def benchmark_dataset(dataset: str, args, seeds: range, out: Path) -> None:
                 else:
                     result = shared_run(records, model, label, data, seed) \
                         or run_ours(model, data, label, seed)
-                record["runs"].append(dict(seed=seed, **result))
-                meta = {"torch": torch.__version__,
-                        "threads": torch.get_num_threads()}
-                path.write_text(json.dumps({"meta": meta,
-                                            "results": records}, indent=2))
-            runs = record["runs"]
+
+                def add_run(records, seed=seed, result=result):
+                    runs = _find_cell(records, dataset, model, label)["runs"]
+                    if not any(run["seed"] == seed for run in runs):
+                        runs.append(dict(seed=seed, **result))
+
+                records = update_results(path, add_run)
+            runs = _find_cell(records, dataset, model, label)["runs"]
             print(f"{dataset} {model} {label}: AUC {cell(runs, 'auc')} "
                   f"AP {cell(runs, 'ap')} ({len(runs)} runs)", flush=True)
 

@@ -3,6 +3,7 @@ filled and how a table marks what it estimates."""
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -54,6 +55,41 @@ def test_linkpred_keeps_cells_of_earlier_settings_apart(tmp_path):
     assert "| G | ARGA | paper (weight decay 5e-5) | 90.0" in table
     assert "| G | ARGA | paper | 95.0" in table
 
+
+def test_linkpred_keeps_the_seeds_another_process_wrote(tmp_path,
+                                                        monkeypatch):
+    # Two runs on one dataset, each in its own process: while this one
+    # trains, the other writes a seed of its own cell to the same file.
+    path = tmp_path / "linkpred_G.json"
+    other = {"seed": 100, "auc": 0.7, "ap": 0.7, "seconds": 1.0}
+
+    def train(model, data, label, seed):
+        linkpred.update_results(path, lambda records: records.append(
+            {"dataset": "G", "model": "vgae", "preset": "best",
+             "runs": [dict(other, seed=seed)]}) if seed == 100 else None)
+        return {"auc": 0.9, "ap": 0.8, "seconds": 2.0}
+
+    monkeypatch.setattr(linkpred, "run_ours", train)
+    monkeypatch.setattr(linkpred, "shared_run", lambda *args: None)
+    monkeypatch.setattr(linkpred, "load_dataset",
+                        lambda *args, **kwargs: synthetic_graph(40))
+    args = SimpleNamespace(seed=100, redo=False, models=["gae"],
+                           presets=["best"], root=None)
+    linkpred.benchmark_dataset("G", args, range(100, 102), tmp_path)
+
+    def cells(key):
+        return {(r["model"], r["preset"]): [run[key] for run in r["runs"]]
+                for r in json.loads(path.read_text())["results"]}
+
+    assert cells("seed") == {("gae", "best"): [100, 101],
+                             ("vgae", "best"): [100]}
+    linkpred.benchmark_dataset("G", args, range(100, 102), tmp_path)
+    assert cells("seed")[("gae", "best")] == [100, 101]  # none run twice
+    args.redo = True  # a redo empties its own cells only
+    monkeypatch.setattr(linkpred, "run_ours", lambda *a: {
+        "auc": 0.5, "ap": 0.5, "seconds": 1.0})
+    linkpred.benchmark_dataset("G", args, range(100, 101), tmp_path)
+    assert cells("auc") == {("gae", "best"): [0.5], ("vgae", "best"): [0.7]}
 
 
 def test_minibatch_rows_parse_and_refuse_malformed_ones():
