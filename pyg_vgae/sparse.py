@@ -116,7 +116,7 @@ def spmm(matrix: Tensor, dense: Tensor) -> Tensor:
 
 
 def plain_table(dense: Tensor) -> Tensor:
-    """``dense`` as a contiguous table for
+    r"""``dense`` as a contiguous table for
     :func:`~torch.nn.functional.embedding_bag`, detached where no graph is
     recorded (inside an autograd function's forward or backward): the
     kernel picks its training variant, which also builds per-entry
