@@ -175,8 +175,11 @@ def render(out: Path) -> str:
                 preset += f" (= {sources.pop()})"
             if "older_settings" in record:
                 preset += f" ({record['older_settings']})"
+            model = record["model"].upper()
+            if record["preset"] == "MaskGAE":  # a peer, not a preset of ours
+                model, preset = "MaskGAE", "peer (benchmarks/maskgae.py)"
             rows.append([
-                record["dataset"], record["model"].upper(), preset,
+                record["dataset"], model, preset,
                 cell(runs, "auc"), cell(runs, "ap"),
                 cell(runs, "hits@20") if "hits@20" in runs[0] else "-",
                 f"{np.mean([r['seconds'] for r in runs]):.1f}", len(runs),

@@ -186,3 +186,13 @@ def test_maskgae_peer_learns_and_gives_each_seed_a_fresh_model():
     assert {k: v for k, v in first.items() if k != "seconds"} == \
         {k: v for k, v in again.items() if k != "seconds"}
     assert first["auc"] != other["auc"]
+
+
+def test_linkpred_renders_the_maskgae_peer_as_its_own_method(tmp_path):
+    run = {"seed": 100, "auc": 0.9, "ap": 0.8, "seconds": 3.0}
+    records = [{"dataset": "G", "model": "gae", "preset": "MaskGAE",
+                "runs": [run]}]
+    (tmp_path / "linkpred_G.json").write_text(
+        json.dumps({"meta": {}, "results": records}))
+    assert "| G | MaskGAE | peer (benchmarks/maskgae.py) | 90.0" in \
+        linkpred.render(tmp_path)
