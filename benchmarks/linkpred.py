@@ -169,6 +169,7 @@ def render(out: Path) -> str:
         for record in json.loads(path.read_text())["results"]:
             runs = record["runs"]
             paper = PAPER.get((record["model"], record["dataset"]))
+            paper = f"{paper[0]} / {paper[1]}" if paper else "-"
             sources = {run.get("same_as") for run in runs}
             preset = record["preset"]
             if len(sources) == 1 and None not in sources:
@@ -178,12 +179,13 @@ def render(out: Path) -> str:
             model = record["model"].upper()
             if record["preset"] == "MaskGAE":  # a peer, not a preset of ours
                 model, preset = "MaskGAE", "peer (benchmarks/maskgae.py)"
+                paper = PUBLISHED.get((record["dataset"], "MaskGAE"), "-")
             rows.append([
                 record["dataset"], model, preset,
                 cell(runs, "auc"), cell(runs, "ap"),
                 cell(runs, "hits@20") if "hits@20" in runs[0] else "-",
                 f"{np.mean([r['seconds'] for r in runs]):.1f}", len(runs),
-                f"{paper[0]} / {paper[1]}" if paper else "-"])
+                paper])
     return markdown_table(["dataset", "model", "preset", "test AUC (%)",
                            "test AP (%)", "Hits@20 (%)", "s / run", "runs",
                            "paper AUC / AP"], rows)
