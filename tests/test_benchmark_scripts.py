@@ -168,7 +168,7 @@ def test_maskgae_masks_directed_edges_and_shows_the_rest_undirected():
     shown = {tuple(pair) for pair in visible.t().tolist()}
     hidden = [tuple(pair) for pair in masked.t().tolist()]
     assert set(hidden) <= every and shown <= every
-    # an edge is hidden only where neither direction stayed unmasked
+    # the encoder sees the unmasked directed edges, each both ways
     unmasked = every - set(hidden)
     assert shown == unmasked | {(j, i) for i, j in unmasked}
 
